@@ -1,0 +1,164 @@
+/* Run-time choice of kernel variant, and the public entry points.
+ *
+ * The variant is picked once by wsf_init() from CPUID (x86) or the build
+ * target (aarch64 always has NEON) and stored in function pointers; after
+ * that the kernels only read shared state, so they are safe to call from
+ * any number of threads. */
+#include "internal.h"
+
+#if defined(WSF_X86)
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+#endif
+
+typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
+typedef int (*utf8_fn)(const uint8_t *, size_t);
+
+static const char *const LABELS[WSF_KERNEL_COUNT] = {"scalar", "sse2", "avx2", "neon"};
+
+static wsf_kernel active = WSF_KERNEL_SCALAR;
+static mask_fn mask_impl = wsf_mask_scalar;
+static utf8_fn utf8_impl = wsf_utf8_valid_scalar;
+
+#if defined(WSF_X86)
+static void cpuid(int leaf, int sub, unsigned regs[4]) {
+#if defined(_MSC_VER)
+    int r[4];
+    __cpuidex(r, leaf, sub);
+    for (int i = 0; i < 4; i++)
+        regs[i] = (unsigned)r[i];
+#else
+    __cpuid_count(leaf, sub, regs[0], regs[1], regs[2], regs[3]);
+#endif
+}
+
+/* AVX2 needs the CPU flag and the OS saving YMM state (XCR0 bits 1 and 2). */
+static int has_avx2(void) {
+    unsigned r[4];
+    unsigned long long xcr0;
+    cpuid(0, 0, r);
+    if (r[0] < 7)
+        return 0;
+    cpuid(1, 0, r);
+    if (!(r[2] & (1u << 27)))   /* OSXSAVE */
+        return 0;
+#if defined(_MSC_VER)
+    xcr0 = _xgetbv(0);
+#else
+    {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+#endif
+    if ((xcr0 & 6) != 6)
+        return 0;
+    cpuid(7, 0, r);
+    return (r[1] & (1u << 5)) != 0;   /* EBX bit 5: AVX2 */
+}
+
+static int has_sse2(void) {
+    unsigned r[4];
+    cpuid(1, 0, r);
+    return (r[3] & (1u << 26)) != 0;  /* EDX bit 26 */
+}
+#endif
+
+int wsf_kernel_supported(wsf_kernel k) {
+    switch (k) {
+    case WSF_KERNEL_SCALAR: return 1;
+#if defined(WSF_X86)
+    case WSF_KERNEL_SSE2: return has_sse2();
+    case WSF_KERNEL_AVX2: return has_avx2();
+#endif
+#if defined(WSF_NEON)
+    case WSF_KERNEL_NEON: return 1;
+#endif
+    default: return 0;
+    }
+}
+
+const char *wsf_kernel_label(wsf_kernel k) {
+    return (unsigned)k < WSF_KERNEL_COUNT ? LABELS[k] : "unknown";
+}
+
+static void use(wsf_kernel k) {
+    active = k;
+    switch (k) {
+#if defined(WSF_X86)
+    case WSF_KERNEL_SSE2: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_sse2; break;
+    case WSF_KERNEL_AVX2: mask_impl = wsf_mask_avx2; utf8_impl = wsf_utf8_valid_avx2; break;
+#endif
+#if defined(WSF_NEON)
+    case WSF_KERNEL_NEON: mask_impl = wsf_mask_neon; utf8_impl = wsf_utf8_valid_neon; break;
+#endif
+    default: mask_impl = wsf_mask_scalar; utf8_impl = wsf_utf8_valid_scalar; break;
+    }
+}
+
+int wsf_init(const char *name) {
+    wsf_utf8_dfa_init();
+    if (name == NULL || name[0] == '\0') {
+        int k;
+        for (k = WSF_KERNEL_COUNT - 1; k > 0 && !wsf_kernel_supported((wsf_kernel)k); k--)
+            ;
+        use((wsf_kernel)k);
+        return 0;
+    }
+    for (int k = 0; k < WSF_KERNEL_COUNT; k++) {
+        if (strcmp(name, LABELS[k]) == 0) {
+            if (!wsf_kernel_supported((wsf_kernel)k))
+                return -2;
+            use((wsf_kernel)k);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *wsf_kernel_name(void) { return LABELS[active]; }
+
+size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
+                size_t phase) {
+    uint8_t k[4];
+    wsf_rotate_key(k, key, phase);
+    if (len < WSF_MASK_SIMD_MIN)
+        wsf_mask_scalar(dst, src, len, k);
+    else
+        mask_impl(dst, src, len, k);
+    return (phase + len) & 3;
+}
+
+int wsf_utf8_valid(const uint8_t *buf, size_t len) { return utf8_impl(buf, len); }
+
+int wsf_utf8_feed(uint32_t *state, const uint8_t *buf, size_t len) {
+    uint32_t s = *state;
+    size_t i = 0, cut = len;
+    /* Finish a character left open by the previous chunk. */
+    while (s != WSF_UTF8_ACCEPT && s != WSF_DFA_REJECT && i < len)
+        s = wsf_utf8_step(s, buf[i++]);
+    if (s != WSF_UTF8_ACCEPT) {
+        *state = s;
+        return s != WSF_DFA_REJECT;
+    }
+    /* Leave a character cut off by the end of the chunk to the DFA, which
+     * judges a prefix exactly: "F4 90" or "ED A0" fail here, not later. */
+    for (size_t back = 1; back <= 3 && back <= len - i; back++) {
+        uint8_t b = buf[len - back];
+        if ((b & 0xC0) != 0x80) {
+            size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            if (need > back)
+                cut = len - back;
+            break;
+        }
+    }
+    if (!utf8_impl(buf + i, cut - i))
+        s = WSF_DFA_REJECT;
+    else
+        s = wsf_utf8_run(WSF_UTF8_ACCEPT, buf + cut, len - cut);
+    *state = s;
+    return s != WSF_DFA_REJECT;
+}

@@ -1,0 +1,77 @@
+/* Shared by the kernel variants: compiler portability, per-ISA entry points
+ * and the scalar UTF-8 DFA the SIMD validators fall back on. */
+#ifndef WSFAST_INTERNAL_H
+#define WSFAST_INTERNAL_H
+
+#include <string.h>
+#include "wsfast.h"
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+#define WSF_X86 1
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define WSF_NEON 1
+#endif
+
+/* GCC and Clang compile intrinsics of an instruction set only inside
+ * functions that target it; that keeps one baseline build for every CPU.
+ * MSVC accepts the intrinsics anywhere. */
+#if defined(__GNUC__) || defined(__clang__)
+#define WSF_TARGET(isa) __attribute__((target(isa)))
+#else
+#define WSF_TARGET(isa)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define WSF_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WSF_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define WSF_LIKELY(x) (x)
+#define WSF_UNLIKELY(x) (x)
+#endif
+
+/* Below this many bytes the SIMD set-up costs more than it saves
+ * (measured with bench/test_bench_mask.py; see docs/benchmarks.md). */
+#define WSF_MASK_SIMD_MIN 32
+
+/* The 4 key bytes as they apply from byte `offset` of a payload. */
+static inline void wsf_rotate_key(uint8_t out[4], const uint8_t key[4], size_t offset) {
+    out[0] = key[offset & 3];
+    out[1] = key[(offset + 1) & 3];
+    out[2] = key[(offset + 2) & 3];
+    out[3] = key[(offset + 3) & 3];
+}
+
+/* Variants: key is already rotated to byte 0 of src. */
+void wsf_mask_scalar(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+int wsf_utf8_valid_scalar(const uint8_t *buf, size_t len);
+#ifdef WSF_X86
+void wsf_mask_sse2(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+void wsf_mask_avx2(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+int wsf_utf8_valid_sse2(const uint8_t *buf, size_t len);
+int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len);
+#endif
+#ifdef WSF_NEON
+void wsf_mask_neon(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+int wsf_utf8_valid_neon(const uint8_t *buf, size_t len);
+#endif
+
+/* UTF-8 DFA (utf8_scalar.c). A state is a bit offset into a 64-bit row per
+ * input byte; the row holds every state's successor, so one step is a load
+ * and a shift. ACCEPT is 0; REJECT is sticky. */
+#define WSF_DFA_REJECT 6u
+extern uint64_t wsf_utf8_dfa[256];
+void wsf_utf8_dfa_init(void);
+
+static inline uint32_t wsf_utf8_step(uint32_t state, uint8_t byte) {
+    return (uint32_t)(wsf_utf8_dfa[byte] >> state) & 63u;
+}
+
+/* Runs the DFA over buf until it rejects or the input ends. */
+static inline uint32_t wsf_utf8_run(uint32_t state, const uint8_t *buf, size_t len) {
+    for (size_t i = 0; i < len && state != WSF_DFA_REJECT; i++)
+        state = wsf_utf8_step(state, buf[i]);
+    return state;
+}
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, both ways: compiled (once per kernel variant this CPU
+# runs, each forced with WSFAST_KERNEL) and pure Python (WSFAST_NO_EXTENSIONS=1).
+# Sets up its own virtual environment in .venv; extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# Editable, so the tests import this tree with the extension built into it.
+WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python -m pip install -q -e '.[test]'
+export WSFAST_REQUIRE_EXTENSIONS=1
+kernels=$(.venv/bin/python -c 'import wsfast; print(" ".join(wsfast.available_kernels()))')
+status=0
+for kernel in $kernels; do
+    echo "=== compiled, WSFAST_KERNEL=$kernel"
+    WSFAST_KERNEL=$kernel .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
+done
+echo "=== pure Python, WSFAST_NO_EXTENSIONS=1"
+WSFAST_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
+exit $status
