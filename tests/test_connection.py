@@ -303,6 +303,12 @@ def test_frames_before_an_error_in_the_same_data_are_kept() -> None:
         (10, b"b"), (8, close_payload(1002))]
 
 
+def test_first_error_in_the_same_data_wins() -> None:
+    # The invalid text comes before the reserved opcode: 1007, not 1002.
+    fails_with(server(), frame(1, b"\xff") + frame(3), InvalidUTF8, 1007)
+    fails_with(server(), frame(1, b"\xff", fin=False) + frame(3), InvalidUTF8, 1007)
+
+
 def test_close_before_an_error_in_the_same_data_wins() -> None:
     conn = server()
     conn.receive_data(frame(8, close_payload(1000)) + frame(3))

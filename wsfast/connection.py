@@ -68,7 +68,7 @@ class Connection:
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
                  "stream_fragments", "_client", "_parser", "_feed", "_deflate", "_events",
-                 "_out", "_close_sent", "_failed", "_msg_text", "_msg_compressed", "_parts",
+                 "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_parts",
                  "_validator", "_decoder")
 
     def __init__(self, role: str, *, max_message_size: int | None = 1 << 20,
@@ -95,8 +95,8 @@ class Connection:
         self.close_reason = ""
         self._events: list[Event] = []
         self._out: list[bytes] = []
-        self._close_sent = False
-        self._failed = False
+        self._reading = True   # until the peer's Close, a failure or EOF
+        self._writing = True   # until our Close (sent or queued) or EOF
         # The fragmented (or compressed) message being received.
         self._msg_text = False
         self._msg_compressed = False
@@ -117,51 +117,64 @@ class Connection:
         CLOSING and raises the ProtocolError; events before it stay queued.
         After the peer's Close or a failure, more data is ignored.
         """
-        if not data:
-            if self.state is not CLOSED:
-                self.state = CLOSED
-                if self.close_code is None:
-                    self.close_code = 1006  # section 7.1.5: closed abnormally
+        if not data or not self._reading:
+            self._receive_rare(data)
             return
-        if self._failed or self.close_code is not None:
-            return  # section 5.5.1: nothing counts after the peer's Close
         try:
             frames = self._feed(data)
         except ProtocolError as exc:
             # The frames before the bad one still count (and may fail first).
-            self._handle(getattr(exc, "frames", ()))
-            if self.close_code is None:
-                self._fail(exc)
-            return
-        self._handle(frames)
-
-    def _handle(self, frames: list[Any]) -> None:
+            try:
+                for frame in getattr(exc, "frames", ()):
+                    if self._frame(frame):
+                        return  # a Close came first: the rest is not read
+            except ProtocolError as first:
+                self._fail(first)
+            self._fail(exc)
         append = self._events.append
         try:
             for frame in frames:
-                opcode = frame.opcode
-                # The common case first: a whole message in one plain frame.
-                if opcode == 1 and frame.fin and not frame.rsv1:
-                    try:
-                        append(_new(TextMessage, (frame.payload.decode(),)))
-                    except UnicodeDecodeError:
-                        raise InvalidUTF8(reason="text message is not valid UTF-8") from None
-                elif opcode == 2 and frame.fin and not frame.rsv1:
-                    append(_new(BinaryMessage, (frame.payload,)))
-                elif opcode < 3:
-                    self._data_frame(frame)
-                elif opcode == 9:
-                    append(_new(Ping, (frame.payload,)))
-                    if not self._close_sent:
-                        # Section 5.5.2: answer with the same application data.
-                        self._out.append(build_frame(10, frame.payload, mask=self._client))
-                elif opcode == 10:
-                    append(_new(Pong, (frame.payload,)))
-                else:  # 8, Close: the parser refuses reserved opcodes
-                    self._close_frame(frame.payload)
-                    return  # section 5.5.1: nothing after a Close is processed
+                # The common case inline: a whole message in one plain frame.
+                if frame.fin and not frame.rsv1:
+                    opcode = frame.opcode
+                    if opcode == 1:
+                        try:
+                            append(_new(TextMessage, (frame.payload.decode(),)))
+                        except UnicodeDecodeError:
+                            raise InvalidUTF8(reason="text message is not valid UTF-8") from None
+                        continue
+                    if opcode == 2:
+                        append(_new(BinaryMessage, (frame.payload,)))
+                        continue
+                if self._frame(frame):
+                    return
         except ProtocolError as exc:
             self._fail(exc)
+
+    def _receive_rare(self, data: bytes) -> None:
+        if data:
+            return  # section 5.5.1: nothing counts after the peer's Close
+        self._reading = self._writing = False
+        self.state = CLOSED
+        if self.close_code is None:
+            self.close_code = 1006  # section 7.1.5: closed abnormally
+
+    def _frame(self, frame: Any) -> bool:
+        """Any frame, the slow way; True for a Close (stop reading)."""
+        opcode = frame.opcode
+        if opcode < 3:
+            self._data_frame(frame)
+        elif opcode == 9:
+            self._events.append(_new(Ping, (frame.payload,)))
+            if self._writing:
+                # Section 5.5.2: answer with the same application data.
+                self._out.append(build_frame(10, frame.payload, mask=self._client))
+        elif opcode == 10:
+            self._events.append(_new(Pong, (frame.payload,)))
+        else:  # 8, Close: the parser refuses reserved opcodes
+            self._close_frame(frame.payload)
+            return True  # section 5.5.1: nothing after a Close is processed
+        return False
 
     def _data_frame(self, frame: Any) -> None:
         """A fragment, or a compressed message (RSV1, RFC 7692 section 6)."""
@@ -228,23 +241,24 @@ class Connection:
         code, reason = parse_close(payload)  # ProtocolError 1002 / InvalidUTF8 1007
         self.close_code, self.close_reason = code, reason
         self._events.append(_new(CloseReceived, (code, reason)))
-        if not self._close_sent:
+        self._reading = False
+        if self._writing:
             # Section 5.5.1: echo the status code; 1005 means none was sent.
             self._out.append(build_frame(8, encode_close(1000 if code == 1005 else code, ""),
                                          mask=self._client))
-            self._close_sent = True
+            self._writing = False
         self.state = CLOSED
 
     def _fail(self, exc: ProtocolError) -> None:
         """Section 7.1.7, Fail the WebSocket Connection: send a Close with the
         error's code unless one went already, then stop."""
-        self._failed = True
-        if not self._close_sent:
+        self._reading = False
+        if self._writing:
             # A close reason holds at most 123 bytes (section 5.5).
             reason = exc.reason.encode()[:123].decode(errors="ignore")
             self._out.append(build_frame(8, encode_close(exc.close_code, reason),
                                          mask=self._client))
-            self._close_sent = True
+            self._writing = False
             self.state = CLOSING
         raise exc
 
@@ -266,13 +280,13 @@ class Connection:
     # -- sending -------------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self._close_sent or self.state is not OPEN:
+        if not self._writing:
             raise ConnectionClosed(self.close_code if self.close_code is not None else 1006,
                                    self.close_reason)
 
     def send_text(self, text: str) -> bytes:
         """A text message as frame bytes; ConnectionClosed after Close."""
-        if self._close_sent or self.state is not OPEN:
+        if not self._writing:
             self._check_open()
         data = text.encode()
         deflate = self._deflate
@@ -282,7 +296,7 @@ class Connection:
 
     def send_binary(self, data: bytes | bytearray | memoryview) -> bytes:
         """A binary message as frame bytes; ConnectionClosed after Close."""
-        if self._close_sent or self.state is not OPEN:
+        if not self._writing:
             self._check_open()
         deflate = self._deflate
         if deflate is not None and len(data) >= deflate.threshold:
@@ -304,6 +318,6 @@ class Connection:
         becomes CLOSING until the peer's Close arrives."""
         self._check_open()
         frame = build_frame(8, encode_close(code, reason), mask=self._client)
-        self._close_sent = True
+        self._writing = False
         self.state = CLOSING
         return frame

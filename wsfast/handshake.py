@@ -13,7 +13,8 @@ Server, for a caller that owns the socket::
     ...                                    # HandshakeError -> send hs.reject(err)
     sock.send(hs.accept(request))
     conn = Connection("server", compression=hs.compression)
-    conn.receive_data(hs.leftover)
+    if hs.leftover:                        # b"" would mean EOF
+        conn.receive_data(hs.leftover)
 
 Client::
 
@@ -21,7 +22,8 @@ Client::
     sock.send(hs.request_bytes())
     response = hs.receive_data(data)       # None until complete; HandshakeError
     conn = Connection("client", compression=hs.compression)
-    conn.receive_data(hs.leftover)
+    if hs.leftover:                        # b"" would mean EOF
+        conn.receive_data(hs.leftover)
 """
 from __future__ import annotations
 
