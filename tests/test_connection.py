@@ -410,3 +410,68 @@ def test_events_are_immutable_values() -> None:
     with pytest.raises(TypeError):
         TextFragment("x")  # type: ignore[call-arg]
     assert {Ping(b"a"), Ping(b"a"), Pong(b"a")} == {Ping(b"a"), Pong(b"a")}
+
+
+def test_compressed_stream_fragments() -> None:
+    conn = server(compression=NegotiatedDeflate(), stream_fragments=True)
+    body = deflate("€uro ".encode() * 50)
+    conn.receive_data(frame(1, body[:7], rsv1=True, fin=False) + frame(0, body[7:]))
+    events = conn.events()
+    assert all(isinstance(e, TextFragment) for e in events) and events[-1].fin
+    assert "".join(e.data for e in events) == "€uro " * 50
+
+
+def test_send_binary_refuses_str() -> None:
+    with pytest.raises(TypeError, match="send_text"):
+        server().send_binary("text")  # type: ignore[arg-type]
+
+
+# -- properties: any chunking gives the same events; junk only raises ProtocolError ----
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+message = st.one_of(
+    st.tuples(st.just("text"), st.text(max_size=300), st.integers(1, 4)),
+    st.tuples(st.just("binary"), st.binary(max_size=300), st.integers(1, 4)),
+    st.tuples(st.just("ping"), st.binary(max_size=125), st.just(1)))
+
+
+def encode(kind: str, data: object, parts: int) -> tuple[bytes, list[object]]:
+    if kind == "ping":
+        return frame(9, data), [Ping(data)]  # type: ignore[arg-type]
+    raw = data.encode() if kind == "text" else data  # type: ignore[attr-defined]
+    n = max(1, -(-len(raw) // parts))
+    chunks = [raw[i:i + n] for i in range(0, len(raw), n)] or [b""]
+    wire = b"".join(frame((1 if kind == "text" else 2) if i == 0 else 0, chunk,
+                          fin=i == len(chunks) - 1) for i, chunk in enumerate(chunks))
+    return wire, [TextMessage(data) if kind == "text" else BinaryMessage(data)]
+
+
+@given(st.lists(message, max_size=8), st.lists(st.integers(0, 4000), max_size=10))
+def test_any_chunking_gives_the_same_events(messages: list, cuts: list[int]) -> None:  # type: ignore[type-arg]
+    wire, expected = b"", []
+    for kind, data, parts in messages:
+        w, e = encode(kind, data, parts)
+        wire += w
+        expected += e
+    conn = server()
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    for a, b in zip(points, points[1:]):
+        if b > a:
+            conn.receive_data(wire[a:b])
+    assert conn.events() == expected
+    pongs = [p for op, _, _, _, p in read_frames(conn.bytes_to_send()) if op == 10]
+    assert pongs == [e.payload for e in expected if isinstance(e, Ping)]
+
+
+@given(st.binary(max_size=500), st.booleans(), st.booleans())
+def test_junk_only_ever_raises_protocol_errors(junk: bytes, client: bool, compress: bool) -> None:
+    conn = Connection("client" if client else "server",
+                      compression=NegotiatedDeflate() if compress else None)
+    try:
+        conn.receive_data(junk)
+    except ProtocolError as exc:
+        assert exc.close_code in (1002, 1007, 1009)
+        assert conn.state is State.CLOSING
+        assert read_frames(conn.bytes_to_send())[-1][0] == 8

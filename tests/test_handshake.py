@@ -412,3 +412,29 @@ def test_parse_extensions_grammar() -> None:
     for bad in ["a; b=", 'a; b="x y"', 'a; b="unterminated', "a b", "a; =1", "a;;"]:
         with pytest.raises(ValueError):
             parse_extensions([bad])
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.binary(max_size=2000), st.integers(1, 50))
+def test_junk_request_only_raises_handshake_error(junk: bytes, step: int) -> None:
+    server = ServerHandshake()
+    data = request(*GOOD)[:step] + junk
+    try:
+        server.receive_data(data)
+        server.receive_data(b"")
+    except HandshakeError as exc:
+        assert 400 <= exc.status < 500
+        assert parse_response(server.reject(exc)).status_code == exc.status
+
+
+@given(st.binary(max_size=2000))
+def test_junk_response_only_raises_handshake_error(junk: bytes) -> None:
+    client = ClientHandshake("ws://a/")
+    try:
+        client.receive_data(b"HTTP/1.1 " + junk)
+        client.receive_data(b"")
+    except HandshakeError:
+        pass

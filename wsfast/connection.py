@@ -298,6 +298,8 @@ class Connection:
         """A binary message as frame bytes; ConnectionClosed after Close."""
         if not self._writing:
             self._check_open()
+        if type(data) is str:
+            raise TypeError("send_binary takes bytes; use send_text for a str")
         deflate = self._deflate
         if deflate is not None and len(data) >= deflate.threshold:
             return build_frame(2, deflate.compress(data), rsv1=True, mask=self._client)
