@@ -256,6 +256,13 @@ def test_eof_before_request_is_400() -> None:
     assert info.value.status == 400
 
 
+def test_absolute_uri_target_gives_the_resource_name() -> None:
+    req = ServerHandshake(path="/chat").receive_data(
+        request(*GOOD, method="GET http://server.example.com/chat?a=1 HTTP/1.1"))
+    assert req is not None and req.path == "/chat?a=1"
+    assert refuse(request(*GOOD, method="GET * HTTP/1.1")).status == 400
+
+
 def test_path_mismatch_is_404() -> None:
     assert refuse(request(*GOOD, method="GET /other?x HTTP/1.1"), path="/chat").status == 404
     assert ServerHandshake(path="/chat").receive_data(

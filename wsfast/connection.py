@@ -64,6 +64,13 @@ class Connection:
     ``receive_data`` never sends: replies (pongs, the close echo, the Close
     after a violation) queue in ``bytes_to_send()``. The ``send_*`` methods
     return the frame bytes for the caller to write.
+
+    For the I/O layer (RFC 6455 section 7.1.1): after every
+    ``receive_data``, write ``bytes_to_send()``. When ``state`` is CLOSED
+    (both Close frames exchanged) a server closes the transport at once and
+    a client waits a little for the server to close it. After a
+    ProtocolError (state CLOSING, our Close queued) close the transport once
+    that Close is written; no reply needs to be awaited.
     """
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",

@@ -371,8 +371,11 @@ class ClientHandshake(_HTTPSide):
         """Feed bytes from the server; the Response once the whole response
         has arrived and checks out, None while it is incomplete.
 
-        Raises HandshakeError(status, reason) when the server refused (non-101)
-        or answered in a way RFC 6455 section 4.1 says to fail.
+        Raises HandshakeError(status, reason, headers) when the server refused
+        (``status`` is its answer, ``headers`` its header fields, say for a
+        redirect's Location) or sent a 101 that RFC 6455 section 4.1 says to
+        fail (status 101), 431 for an oversize header block, and 502 when the
+        connection ended before a response.
         """
         return self._receive(data)  # type: ignore[return-value]
 
@@ -555,6 +558,13 @@ class ServerHandshake(_HTTPSide):
         if not self._origin_allowed(origin, host):
             raise HandshakeError(403, "this Origin is not allowed")
         target = event.target.decode("ascii")
+        if not target.startswith("/"):
+            # Section 4.2.1 item 1: an absolute URI carries the resource name.
+            parts = urlsplit(target)
+            if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc:
+                raise HandshakeError(400, "the request target must be a path or an "
+                                          "absolute http(s) or ws(s) URI")
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if self.path is not None and target.split("?", 1)[0] != self.path:
             raise HandshakeError(404, "no WebSocket endpoint at this path")
         # Section 4.2.2 item 5.4: the server picks one the client offered;
