@@ -4,7 +4,8 @@ h11 parses and frames the HTTP; this module only checks what RFC 6455 asks
 of the request and the response, negotiates the subprotocol and extensions,
 and hands back the bytes that followed the handshake (``leftover``: frames
 that arrived in the same read). Both sides bound what they buffer: 16 KiB of
-header block and 128 header fields.
+header block and 128 header fields; past either the server answers 431
+(Request Header Fields Too Large, RFC 6585) rather than a bare 400.
 
 Server, for a caller that owns the socket::
 
