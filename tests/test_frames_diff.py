@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from frame_outcome import outcome
+
 import wsfast
-from wsfast import Opcode, ProtocolError, _pure
+from wsfast import Opcode, _pure
 
 IMPLS = [_pure]
 if wsfast.IMPLEMENTATION == "c":
@@ -105,21 +107,6 @@ def wire(draw):
         out += head + key + (bytes(b ^ key[i % 4] for i, b in enumerate(payload))
                              if key else payload)
     return out
-
-
-def outcome(module, options, chunks):
-    """Everything a parser says about chunks: frames per feed, then the error."""
-    parser = module.FrameParser(**options)
-    said = []
-    for chunk in chunks:
-        try:
-            said.append([(f.opcode, f.fin, f.rsv1, f.rsv2, f.rsv3, f.payload)
-                         for f in parser.feed(chunk)])
-        except ProtocolError as exc:
-            said.append((type(exc).__name__, exc.close_code, exc.reason,
-                         [(f.opcode, f.payload) for f in exc.frames]))
-            break
-    return said, parser.buffered
 
 
 @pytest.mark.skipif(wsfast.IMPLEMENTATION != "c", reason="needs the C extension")
