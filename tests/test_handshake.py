@@ -154,6 +154,7 @@ def test_round_trip_with_subprotocol_and_leftover() -> None:
     assert all(r is None for r in results[:-1])
     resp = results[-1]
     assert resp is not None and resp.status == 101 and resp.subprotocol == "v1"
+    assert resp.path == "/chat"
     assert client.subprotocol == "v1" and client.compression is None
     assert client.leftover == b""
     assert client.receive_data(b"more") is resp and client.leftover == b"more"

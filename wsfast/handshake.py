@@ -221,13 +221,15 @@ class Request:
 
 
 class Response:
-    """The server's 101 answer, as the client validated it."""
+    """The server's 101 answer, as the client validated it; ``path`` is the
+    resource the client asked for."""
 
-    __slots__ = ("status", "headers", "subprotocol", "extensions", "compression")
+    __slots__ = ("status", "path", "headers", "subprotocol", "extensions", "compression")
 
-    def __init__(self, status: int, headers: Headers, subprotocol: str | None,
+    def __init__(self, status: int, path: str, headers: Headers, subprotocol: str | None,
                  compression: NegotiatedDeflate | None) -> None:
         self.status = status
+        self.path = path
         self.headers = headers
         self.subprotocol = subprotocol
         self.compression = compression
@@ -431,7 +433,7 @@ class ClientHandshake(_HTTPSide):
                 raise HandshakeError(status, f"invalid {name} response: {exc}") from None
         self.subprotocol = subprotocol
         self.compression = compression
-        return Response(status, headers, subprotocol, compression)
+        return Response(status, self.url.path, headers, subprotocol, compression)
 
 
 def _split_host(hostport: str, default_port: int) -> tuple[str, int]:
