@@ -2,7 +2,7 @@
 import asyncio
 import functools
 
-TEST_TIMEOUT = 60
+TEST_TIMEOUT = 20
 
 
 def aio(fn):

@@ -40,7 +40,8 @@ async def echo(ws: WebSocket) -> None:
             await ws.send(message)
     except ConnectionClosed as exc:
         log.info("Read error: %s", exc)
-    log.info("Client disconnected (%s %s)", ws.close_code, ws.close_reason)
+    log.info("Client disconnected (close code %s%s)", ws.close_code,
+             f", {ws.close_reason!r}" if ws.close_reason else "")
 
 
 def run(main: Callable[[asyncio.Event], Awaitable[int]]) -> int:

@@ -5,8 +5,9 @@ import asyncio
 import ssl as ssl_module
 from typing import Any, Generator, Sequence
 
-from wsfast.asyncio.connection import WebSocket
+from wsfast.asyncio.connection import WebSocket, compression_option
 from wsfast.connection import Connection
+from wsfast.deflate import PerMessageDeflate
 from wsfast.errors import HandshakeError
 from wsfast.handshake import ClientHandshake, parse_url
 
@@ -36,7 +37,7 @@ class ClientWebSocket(WebSocket):
         if response is None:
             return
         self.response = response
-        self.request = hs.request
+        self.request = hs.request_headers
         self.subprotocol = hs.subprotocol
         conn = Connection("client", max_message_size=self.max_message_size,
                           compression=hs.compression)
@@ -55,7 +56,7 @@ class connect:
     def __init__(self, url: str, *, origin: str | None = None,
                  subprotocols: Sequence[str] | None = None,
                  extra_headers: Sequence[tuple[str, str]] | None = None,
-                 compression: str | None = "deflate",
+                 compression: str | PerMessageDeflate | None = "deflate",
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
@@ -64,7 +65,8 @@ class connect:
         self.url = url
         self._target = parse_url(url)
         self._handshake_options = dict(origin=origin, subprotocols=subprotocols,
-                                       extra_headers=extra_headers, compression=compression)
+                                       extra_headers=extra_headers,
+                                       compression=compression_option(compression))
         self._options = dict(max_message_size=max_message_size, max_queue=max_queue,
                              ping_interval=ping_interval, ping_timeout=ping_timeout,
                              close_timeout=close_timeout, open_timeout=None)

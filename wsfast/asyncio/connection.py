@@ -16,10 +16,11 @@ import time
 from typing import Any, AsyncIterator, Awaitable, Callable, Union
 
 from wsfast.connection import Connection, State
-from wsfast.errors import ConnectionClosed, HandshakeError, ProtocolError
+from wsfast.deflate import PerMessageDeflate
+from wsfast.errors import ConnectionClosed, ProtocolError
 from wsfast.events import BinaryMessage, CloseReceived, Pong, TextMessage
 
-__all__ = ["WebSocket", "Data"]
+__all__ = ["WebSocket", "Data", "compression_option"]
 
 logger = logging.getLogger("wsfast")
 
@@ -27,6 +28,16 @@ Data = Union[str, bytes]
 
 #: Close codes after which ``async for message in ws`` ends quietly.
 NORMAL_CLOSURES = (1000, 1001)
+
+
+def compression_option(value: str | PerMessageDeflate | None) -> PerMessageDeflate | None:
+    """``compression=``: "deflate" for permessage-deflate with defaults, a
+    configured PerMessageDeflate, or None for no compression."""
+    if value is None or isinstance(value, PerMessageDeflate):
+        return value
+    if value == "deflate":
+        return PerMessageDeflate()
+    raise ValueError(f'compression must be "deflate", a PerMessageDeflate or None, not {value!r}')
 
 
 class WebSocket(asyncio.Protocol):

@@ -6,9 +6,10 @@ import logging
 import ssl as ssl_module
 from typing import Any, Awaitable, Callable, Generator, Iterable, Sequence
 
-from wsfast.asyncio.connection import WebSocket
+from wsfast.asyncio.connection import WebSocket, compression_option
 from wsfast.connection import Connection
-from wsfast.errors import HandshakeError
+from wsfast.deflate import PerMessageDeflate
+from wsfast.errors import ConnectionClosed, HandshakeError
 from wsfast.handshake import ServerHandshake
 
 __all__ = ["Server", "serve"]
@@ -54,19 +55,18 @@ class ServerWebSocket(WebSocket):
         conn = Connection("server", max_message_size=self.max_message_size,
                           compression=hs.compression)
         self._opened_with(conn, hs.leftover)
-        self._server._handler_tasks.add(
-            asyncio.ensure_future(self._run_handler()))
+        self._server._track(self._run_handler())
 
     async def _run_handler(self) -> None:
         try:
             await self._server.handler(self)
+        except ConnectionClosed:
+            pass  # the peer went away: nothing left to do
         except Exception:
             logger.exception("%s: connection handler failed", self.remote_address)
             await self.close(1011, "internal error")
-        else:
-            await self.close()
-        finally:
-            self._server._handler_tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            return
+        await self.close()
 
 
 class Server:
@@ -82,14 +82,14 @@ class Server:
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
-                 compression: str | None = "deflate", ssl: ssl_module.SSLContext | None = None,
+                 compression: str | PerMessageDeflate | None = "deflate", ssl: ssl_module.SSLContext | None = None,
                  reuse_port: bool = False, backlog: int = 512) -> None:
         self.handler = handler
         self.host, self.port = host, port
         self.path = path
         self.subprotocols = subprotocols
         self.origins = origins
-        self.compression = compression
+        self.compression = compression_option(compression)
         self.ssl = ssl
         self.reuse_port = reuse_port
         self.backlog = backlog
@@ -131,13 +131,19 @@ class Server:
         if self._server is not None:
             self._server.close()
         for ws in list(self._connections):
-            self._handler_tasks.add(asyncio.ensure_future(ws.close(1001, "server shutting down")))
+            self._track(ws.close(1001, "server shutting down"))
+
+    def _track(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._handler_tasks.add(task)
+        task.add_done_callback(self._handler_tasks.discard)
 
     async def wait_closed(self) -> None:
+        """Wait until the listener and every connection and handler are done."""
         if self._server is not None:
             await self._server.wait_closed()
         while self._handler_tasks:
-            await asyncio.gather(*list(self._handler_tasks), return_exceptions=True)
+            await asyncio.gather(*self._handler_tasks, return_exceptions=True)
 
     async def serve_forever(self) -> None:
         if self._server is None:
