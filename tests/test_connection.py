@@ -475,3 +475,19 @@ def test_junk_only_ever_raises_protocol_errors(junk: bytes, client: bool, compre
         assert exc.close_code in (1002, 1007, 1009)
         assert conn.state is State.CLOSING
         assert read_frames(conn.bytes_to_send())[-1][0] == 8
+
+
+def test_incompressible_message_at_the_limit_is_accepted() -> None:
+    # Deflate grows random data a little; the limit is on the message, so a
+    # message that inflates to exactly max_message_size must get through,
+    # while one byte more is 1009.
+    limit = 256 * 1024
+    client = Connection("client", compression=NegotiatedDeflate(), max_message_size=limit)
+    srv = Connection("server", compression=NegotiatedDeflate(), max_message_size=limit)
+    payload = os.urandom(limit)
+    wire = client.send_binary(payload)
+    assert len(wire) > limit + 14  # really bigger than the limit on the wire
+    srv.receive_data(wire)
+    assert srv.events() == [BinaryMessage(payload)]
+    with pytest.raises(MessageTooBig):
+        srv.receive_data(client.send_binary(payload + b"!"))

@@ -37,6 +37,12 @@ _new = tuple.__new__
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 
+def _deflate_bound(size: int | None) -> int | None:
+    """The most bytes deflate may produce for ``size`` bytes of input
+    (5-byte stored-block headers, generously)."""
+    return None if size is None else size + (size >> 8) + 64
+
+
 class State(enum.IntEnum):
     """Where the connection is in its life (RFC 6455 section 4 and 7)."""
 
@@ -89,11 +95,17 @@ class Connection:
         self.max_message_size = max_message_size
         self.stream_fragments = stream_fragments
         self._deflate = compression
+        frame_limit = max_message_size if max_frame_size is None else max_frame_size
+        wire_limit = max_message_size
+        if compression is not None:
+            # Deflate can grow incompressible data a little (stored blocks);
+            # a message that inflates to within the limit may be slightly
+            # over it on the wire. The inflated size is checked exactly.
+            frame_limit, wire_limit = _deflate_bound(frame_limit), _deflate_bound(wire_limit)
         # UTF-8 is checked here, not in the parser: see the module comment.
         self._parser = FrameParser(
-            role, max_frame_size=max_message_size if max_frame_size is None else max_frame_size,
-            max_message_size=max_message_size, rsv1_allowed=compression is not None,
-            validate_utf8=False)
+            role, max_frame_size=frame_limit, max_message_size=wire_limit,
+            rsv1_allowed=compression is not None, validate_utf8=False)
         self._feed = self._parser.feed
         self.state = OPEN
         #: The peer's close code and reason: 1005 for a Close without code,

@@ -357,6 +357,7 @@ class ClientHandshake(_HTTPSide):
                              + (self._h11.send(h11.EndOfMessage()) or b""))
         except h11.LocalProtocolError as exc:
             raise ValueError(f"invalid handshake request: {exc}") from None
+        self.request_headers = Headers(headers)
         self.response: Response | None = None
         self.subprotocol: str | None = None
         self.compression: NegotiatedDeflate | None = None
@@ -491,6 +492,7 @@ class ServerHandshake(_HTTPSide):
         self.path = path
         super().__init__(h11.SERVER)
         self.request: Request | None = None
+        self.response: Response | None = None
         self.subprotocol: str | None = None
         self.compression: NegotiatedDeflate | None = None
         self._pending: Request | None = None
@@ -616,6 +618,8 @@ class ServerHandshake(_HTTPSide):
         data = _format_response(101, headers)
         self.subprotocol = request.subprotocol
         self.compression = request.compression
+        self.response = Response(101, request.path, Headers(headers), request.subprotocol,
+                                 request.compression)
         return data
 
     def reject(self, error: HandshakeError) -> bytes:
