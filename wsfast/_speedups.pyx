@@ -395,7 +395,8 @@ cdef class FrameParser:
             take = <size_t>want if want < n - used else n - used
             self.append(src + used, take)
             used += take
-        return used
+        # Unreachable (see above); never drop the caller's bytes silently.
+        raise RuntimeError("wsfast: frame buffer did not settle in four rounds")
 
     cdef int append(self, const uint8_t *src, size_t n) except -1:
         cdef size_t cap
