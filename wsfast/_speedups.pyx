@@ -16,6 +16,7 @@ from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
 cimport cython
+from cpython.long cimport PyLong_Check
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
@@ -394,7 +395,8 @@ cdef class FrameParser:
             take = <size_t>want if want < n - used else n - used
             self.append(src + used, take)
             used += take
-        return used
+        # Unreachable (see above); never drop the caller's bytes silently.
+        raise RuntimeError("wsfast: frame buffer did not settle in four rounds")
 
     cdef int append(self, const uint8_t *src, size_t n) except -1:
         cdef size_t cap
@@ -471,16 +473,24 @@ def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=Fa
     cdef uint8_t key[4]
     cdef Input inp
     cdef int size
-    cdef unsigned op = _fr.check_opcode(opcode)
+    cdef long op
     cdef bytes out
     cdef uint8_t *dst
+    if not PyLong_Check(opcode):
+        opcode = _fr.check_opcode(opcode)  # operator.index() rules, as the twin
+    try:
+        op = opcode
+    except OverflowError:
+        op = -1
+    if op < 0 or op > 0xF:
+        _fr.check_opcode(opcode)  # raises the twin's error
     if isinstance(payload, str):
         payload = (<str>payload).encode("utf-8")
     open_input(payload, &inp, "payload")
     try:
         if mask:
             take_key(key)
-        size = wsf_header_encode(header, op, fin, rsv1, <uint64_t>inp.len, key if mask else NULL)
+        size = wsf_header_encode(header, <unsigned>op, fin, rsv1, <uint64_t>inp.len, key if mask else NULL)
         if size < 0:
             raise _fr.build_error(-size, op)
         out = PyBytes_FromStringAndSize(NULL, size + inp.len)
