@@ -30,8 +30,9 @@
 #define WSF_UNLIKELY(x) (x)
 #endif
 
-/* Below this many bytes the SIMD set-up costs more than it saves
- * (measured with bench/test_bench_mask.py; see docs/benchmarks.md). */
+/* Below this many bytes the scalar kernel is at least as fast as SIMD
+ * (out of place, in L1: AVX2 ties scalar at 32-40 bytes and wins above;
+ * measured with bench/mask_crossover.c, see docs/benchmarks.md). */
 #define WSF_MASK_SIMD_MIN 32
 
 /* The 4 key bytes as they apply from byte `offset` of a payload. */
