@@ -2,7 +2,9 @@
  * CPU runs on every size from 1 to 256 bytes (out of place, buffers in L1,
  * misaligned by rotating offsets) and prints nanoseconds per call. WSF_MASK_SIMD_MIN in
  * csrc/internal.h is set from its output (docs/benchmarks.md). Build and run:
- *   cc -O3 -std=c99 -Icsrc bench/mask_crossover.c csrc/*.c -o crossover && ./crossover */
+ *   cc -O3 -std=c99 -Icsrc bench/mask_crossover.c csrc/[a-z]*.c -o crossover
+ *   ./crossover
+ */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <time.h>
