@@ -10,7 +10,10 @@ repo=$PWD
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q setuptools 'Cython>=3.1' pytest hypothesis
+# The test dependencies (the editable install of wsfast itself is shadowed
+# below by the sanitized copy), and what setup.py needs to build.
+WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q setuptools 'Cython>=3.1'
 
 libasan=$(gcc -print-file-name=libasan.so)
 if [ ! -e "$libasan" ]; then
@@ -28,8 +31,9 @@ if command -v nm >/dev/null && ! nm -D "$work"/lib/wsfast/_speedups.*.so | grep 
     echo "sanitize: the extension was built without AddressSanitizer"
     exit 1
 fi
-mkdir -p "$work/run/wsfast"
-cp wsfast/*.py wsfast/py.typed "$work/run/wsfast/"
+mkdir -p "$work/run"
+cp -r wsfast "$work/run/"
+rm -f "$work"/run/wsfast/_speedups.*.so "$work"/run/wsfast/_speedups.*.pyd
 cp "$work"/lib/wsfast/_speedups.*.so "$work/run/wsfast/"
 
 # Run from the copy, so it (not the tree's own build) is what gets imported.
@@ -39,7 +43,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export WSFAST_REQUIRE_EXTENSIONS=1
 export WSFAST_HYPOTHESIS_EXAMPLES=${WSFAST_HYPOTHESIS_EXAMPLES:-100}
 sanitized() { LD_PRELOAD=$libasan "$repo/.venv/bin/python" "$@"; }
-sanitized -c 'import wsfast, sys; assert wsfast.__file__.startswith(sys.argv[1]), wsfast.__file__' \
+sanitized -c 'import sys, wsfast._speedups as s; assert s.__file__.startswith(sys.argv[1]), s.__file__' \
     "$work/run"
 status=0
 for kernel in $(sanitized -c 'import wsfast; print(" ".join(wsfast.available_kernels()))'); do

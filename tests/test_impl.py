@@ -71,11 +71,14 @@ def test_missing_extension_warns_once(tmp_path):
     root = _pure_copy(tmp_path)
     env = {k: v for k, v in os.environ.items()
            if k not in ("WSFAST_NO_EXTENSIONS", "PYTHONWARNINGS")}
+    # wsfast's dependencies (h11) come from site-packages, named directly:
+    # see -S below.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p.endswith("site-packages"))
     code = ("import importlib, wsfast, wsfast._impl; importlib.reload(wsfast); "
             "print(wsfast.IMPLEMENTATION, wsfast.apply_mask(b'\\x7f\\x9f\\x4d\\x51\\x58', "
             "b'\\x37\\xfa\\x21\\x3d'))")
-    # -S: no site-packages, so no editable-install finder can supply the
-    # extension from the source tree.
+    # -S: no site initialisation, so no editable-install finder (a .pth
+    # hook) can supply the extension from the source tree.
     result = subprocess.run([sys.executable, "-S", "-c", code], cwd=root, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
