@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import operator
 import struct
+import threading
 from typing import Any
 
 from wsfast import _framing as _fr
@@ -242,7 +243,7 @@ class FrameParser:
 
     __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
                  "_buf", "_done", "_error", "_in_message", "_message_size",
-                 "_message_validate", "_utf8", "_first_byte")
+                 "_message_validate", "_utf8", "_first_byte", "_lock")
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
@@ -260,6 +261,7 @@ class FrameParser:
         self._message_size = 0
         self._message_validate = False
         self._utf8 = Utf8Validator()
+        self._lock = threading.Lock()  # one feed at a time, as the C parser
 
     @property
     def buffered(self) -> int:
@@ -267,7 +269,15 @@ class FrameParser:
         return len(self._buf)
 
     def feed(self, data: object) -> list[Frame]:
-        """Append data; return every frame now complete, in order."""
+        """Append data; return every frame now complete, in order.
+
+        Several threads may feed one parser: each feed is applied whole, one
+        after another.
+        """
+        with self._lock:
+            return self._feed(data)
+
+    def _feed(self, data: object) -> list[Frame]:
         if self._error is not None:
             error = self._error
             raise type(error)(error.close_code, error.reason)
