@@ -18,7 +18,7 @@ import os
 import statistics
 import time
 import timeit
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from wsfast import _impl, _pure
 
@@ -29,7 +29,8 @@ KERNELS = ("scalar", "sse2", "avx2", "neon")
 class Impl(NamedTuple):
     label: str
     kind: str                      # "new" (returns a new buffer) or "in place" or "validate"
-    make: Callable[[bytes, bytes], Callable[[], object]] | None
+    # data is bytes, or a bytearray for "in place"
+    make: Callable[[Any, bytes], Callable[[], object]] | None
     missing: str = ""              # why make is None
 
 
@@ -51,7 +52,7 @@ def kernel(name: str) -> Iterator[None]:
         _speedups._select_kernel()
 
 
-def _import(module: str, name: str) -> tuple[object, str]:
+def _import(module: str, name: str) -> tuple[Any, str]:
     try:
         mod = __import__(module, fromlist=[name])
         return getattr(mod, name), ""
@@ -60,12 +61,13 @@ def _import(module: str, name: str) -> tuple[object, str]:
 
 
 def _peer(label: str, kind: str, module: str, name: str,
-          make: Callable[[object], Callable[[bytes, bytes], Callable[[], object]]]) -> Impl:
+          make: Callable[[Any], Callable[[Any, bytes], Callable[[], object]]]) -> Impl:
     obj, missing = _import(module, name)
     return Impl(label, kind, make(obj) if obj is not None else None, missing)
 
 
-def _in_place(fn: Callable[..., object], key_first: bool = False):
+def _in_place(fn: Callable[..., object],
+              key_first: bool = False) -> Callable[[bytearray, bytes], Callable[[], object]]:
     def make(buf: bytearray, key: bytes) -> Callable[[], object]:
         return functools.partial(fn, key, buf) if key_first else functools.partial(fn, buf, key)
     return make
@@ -206,7 +208,8 @@ def size_label(n: int) -> str:
     return f"{n} B"
 
 
-def _cases(suite: str, sizes: list[int]) -> Iterator[tuple[str, int, list[Impl], bytes, bytes]]:
+def _cases(suite: str,
+           sizes: list[int]) -> Iterator[tuple[str, int, list[Impl], bytes | bytearray, bytes]]:
     active = [_impl.KERNEL] if _impl.IMPLEMENTATION == "c" else []
     key = os.urandom(4)
     if suite == "mask":
@@ -223,7 +226,7 @@ def _cases(suite: str, sizes: list[int]) -> Iterator[tuple[str, int, list[Impl],
 
 
 def run(suite: str = "mask", quick: bool = False, out: Callable[[str], None] = print,
-        sizes: list[int] | None = None) -> list[dict]:
+        sizes: list[int] | None = None) -> list[dict[str, Any]]:
     if sizes is None:
         sizes = [1 * KiB, 64 * KiB, 1 * MiB] if quick else [16, 125, 1 * KiB, 64 * KiB, 1 * MiB,
                                                            16 * MiB]
