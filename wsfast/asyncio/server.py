@@ -74,6 +74,9 @@ class Server:
 
     Use as ``async with serve(...) as server:`` or ``server = await serve(...)``;
     ``close()`` stops listening and closes every connection with 1001.
+    ``write_timeout``: drop a connection whose peer has not read for this
+    many seconds while a send waits (None: the send waits; the keepalive
+    ping, when on, still ends the connection).
     """
 
     def __init__(self, handler: Handler, host: str | Sequence[str] | None, port: int | None, *,
@@ -82,6 +85,7 @@ class Server:
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
+                 write_timeout: float | None = None,
                  compression: str | PerMessageDeflate | None = "deflate", ssl: ssl_module.SSLContext | None = None,
                  reuse_port: bool = False, backlog: int = 512) -> None:
         self.handler = handler
@@ -95,7 +99,8 @@ class Server:
         self.backlog = backlog
         self._options = dict(max_message_size=max_message_size, max_queue=max_queue,
                              ping_interval=ping_interval, ping_timeout=ping_timeout,
-                             close_timeout=close_timeout, open_timeout=open_timeout)
+                             close_timeout=close_timeout, open_timeout=open_timeout,
+                             write_timeout=write_timeout)
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[ServerWebSocket] = set()
         self._handler_tasks: set[asyncio.Future[None]] = set()
