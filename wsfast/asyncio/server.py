@@ -18,6 +18,10 @@ logger = logging.getLogger("wsfast")
 
 Handler = Callable[[WebSocket], Awaitable[Any]]
 
+#: Seconds a rejected connection may keep sending (discarded) before it is
+#: closed; see ServerWebSocket._linger_then_close.
+REJECT_LINGER = 1.0
+
 
 class ServerWebSocket(WebSocket):
     """Server side: answers the opening handshake, then runs the handler."""
@@ -25,6 +29,7 @@ class ServerWebSocket(WebSocket):
     def __init__(self, server: Server, **options: Any) -> None:
         super().__init__("server", **options)
         self._server = server
+        self._rejected = False  # an HTTP error was answered; lingering
         self._handshake = ServerHandshake(
             subprotocols=server.subprotocols, origins=server.origins,
             compression=server.compression, path=server.path)
@@ -37,14 +42,35 @@ class ServerWebSocket(WebSocket):
         super().connection_lost(exc)
         self._server._connections.discard(self)
 
+    def _linger_then_close(self) -> None:
+        """Close after an HTTP error response without losing it.
+
+        Closing a socket with request bytes still unread makes the kernel
+        answer with a reset, which can destroy the response before the
+        client reads it (a client sending an oversized header would see a
+        reset, not 431). So: end our side, discard whatever still arrives
+        (the handshake error is sticky, nothing is buffered) and close at the
+        client's EOF or after REJECT_LINGER seconds, whichever comes first.
+        """
+        transport = self.transport
+        assert transport is not None
+        if not transport.can_write_eof():  # TLS: no half-close
+            transport.close()
+            return
+        transport.write_eof()
+        self._call_later(REJECT_LINGER, transport.close)
+
     def _handshake_data(self, data: bytes) -> None:
         hs = self._handshake
         try:
             request = hs.receive_data(data)
         except HandshakeError as exc:
+            if self._rejected:
+                return  # lingering after the error response: discard
             logger.info("%s: rejected handshake: %s", self.remote_address, exc)
+            self._rejected = True
             self.transport.write(hs.reject(exc))  # type: ignore[union-attr]
-            self.transport.close()  # type: ignore[union-attr]
+            self._linger_then_close()
             return
         if request is None:
             return  # incomplete: wait for more (open_timeout bounds the wait)
