@@ -305,3 +305,49 @@ async def test_connect_refused_is_oserror():
 def test_bad_url_is_value_error():
     with pytest.raises(ValueError):
         connect("http://example.com/")
+
+
+@aio
+async def test_on_message_callback_in_order_with_queued_messages():
+    got = []
+    done = asyncio.Event()
+
+    async def handler(ws):
+        await ws.recv()  # the first message through recv()
+        while len(ws._messages) < 3:  # let a few queue up
+            await asyncio.sleep(0.01)
+
+        def on_message(message):
+            got.append(message)
+            ws.send_nowait(message)
+            if message == "last":
+                done.set()
+
+        ws.on_message = on_message
+        await done.wait()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        async with connect(url(server)) as ws:
+            messages = ["first"] + [f"m{i}" for i in range(20)] + ["last"]
+            for m in messages:
+                await ws.send(m)
+            echoes = [await ws.recv() for _ in messages[1:]]
+    assert got == messages[1:]
+    assert echoes == messages[1:]
+
+
+@aio
+async def test_on_message_error_closes_with_1011():
+    async def handler(ws):
+        def on_message(message):
+            raise ValueError("bad message")
+
+        ws.on_message = on_message
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, close_timeout=1) as server:
+        ws = await connect(url(server))
+        await ws.send("anything")
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.code == 1011

@@ -23,6 +23,18 @@ async def wsfast_server(port):
     return server
 
 
+async def wsfast_callback_server(port):
+    """wsfast with ``on_message``: no task switch per message."""
+    from wsfast.asyncio import serve
+
+    async def echo(ws):
+        ws.on_message = ws.send_nowait
+        await ws.wait_closed()
+
+    return await serve(echo, "127.0.0.1", port, compression=None, max_message_size=None,
+                       ping_interval=None)
+
+
 async def websockets_server(port):
     from websockets.asyncio.server import serve
 
@@ -85,13 +97,25 @@ async def tcp_server(port):
     return await asyncio.get_running_loop().create_server(Echo, "127.0.0.1", port)
 
 
-SERVERS = {"wsfast": wsfast_server, "websockets": websockets_server,
+def bound_port(server):
+    """The port the OS chose for a server started on port 0."""
+    for attr in ("sockets",):
+        if getattr(server, attr, None):
+            return server.sockets[0].getsockname()[1]
+    if hasattr(server, "addresses"):  # aiohttp AppRunner
+        return server.addresses[0][1]
+    raise RuntimeError(f"cannot find the port of {server!r}")
+
+
+SERVERS = {"wsfast": wsfast_server, "wsfast-callback": wsfast_callback_server, "websockets": websockets_server,
            "aiohttp": aiohttp_server, "picows": picows_server, "tcp": tcp_server}
 
 
 async def main(impl, port):
     server = await SERVERS[impl](port)
-    print("READY", flush=True)
+    if port == 0:
+        port = bound_port(server)
+    print(f"READY {port}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

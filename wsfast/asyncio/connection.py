@@ -85,6 +85,8 @@ class WebSocket(asyncio.Protocol):
         self._closed: asyncio.Future[None] = self._loop.create_future()
         self._timers: list[asyncio.TimerHandle] = []
         self._keepalive: asyncio.Task[None] | None = None
+        self._lost = False
+        self._on_message: Callable[[Data], None] | None = None
 
     # --- public API ---------------------------------------------------------
 
@@ -93,6 +95,27 @@ class WebSocket(asyncio.Protocol):
         if self._conn is None:
             return State.CLOSED if self._closed.done() else State.CONNECTING
         return State.CLOSED if self._closed.done() else self._conn.state
+
+    @property
+    def on_message(self) -> Callable[[Data], None] | None:
+        """A callback for each message, instead of ``recv()``.
+
+        Set it (typically at the start of a handler) to have every message
+        delivered by ``on_message(message)`` as soon as it is parsed, with no
+        task switch per message: the fastest way to consume a stream. Messages
+        already queued are delivered first. It must not block; reply with
+        ``send_nowait``. An exception in it closes the connection with 1011.
+        """
+        return self._on_message
+
+    @on_message.setter
+    def on_message(self, callback: Callable[[Data], None] | None) -> None:
+        self._on_message = callback
+        while callback is not None and self._messages and not self._lost:
+            self._deliver(self._messages.popleft())
+        if self._reading_paused and not self._lost:
+            self._reading_paused = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
 
     @property
     def local_address(self) -> Any:
@@ -104,39 +127,75 @@ class WebSocket(asyncio.Protocol):
         Raises ConnectionClosed once the connection is closed and every
         message received before is consumed.
         """
-        while not self._messages:
-            if self._closed.done() or (self._conn is not None and self._conn.state is State.CLOSED):
+        messages = self._messages
+        while not messages:
+            if self._lost or (self._conn is not None and self._conn.state is State.CLOSED):
                 raise self._closed_error()
-            self._recv_waiter = self._loop.create_future()
+            waiter = self._recv_waiter = self._loop.create_future()
             try:
-                await self._recv_waiter
+                await waiter
             finally:
                 self._recv_waiter = None
-        message = self._messages.popleft()
-        if self._reading_paused and len(self._messages) <= self.max_queue // 4:
+        if self._reading_paused and len(messages) <= self.max_queue // 4:
             self._reading_paused = False
-            if self.transport is not None and not self._closed.done():
-                self.transport.resume_reading()
-        return message
+            if not self._lost:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+        return messages.popleft()
 
     def __aiter__(self) -> AsyncIterator[Data]:
-        return self._iterate()
+        return self
 
-    async def _iterate(self) -> AsyncIterator[Data]:
+    async def __anext__(self) -> Data:
+        """``async for message in ws``: ends quietly on a normal close
+        (1000, 1001), raises ConnectionClosed on any other."""
         try:
-            while True:
-                yield await self.recv()
+            return await self.recv()
         except ConnectionClosed as exc:
-            if exc.code not in NORMAL_CLOSURES:
-                raise
+            if exc.code in NORMAL_CLOSURES:
+                raise StopAsyncIteration from None
+            raise
 
     async def send(self, message: Data | bytearray | memoryview) -> None:
-        """Send one message: text for str, binary for any bytes-like object."""
-        conn = self._open_conn()
-        data = conn.send_text(message) if isinstance(message, str) else conn.send_binary(message)
-        self._write(data)
+        """Send one message: text for str, binary for any bytes-like object.
+
+        Waits while the transport's write buffer is above its high-water mark.
+        """
+        self.send_nowait(message)
         if self._writing_paused:
-            await self._drain()
+            await self.drain()
+
+    def send_nowait(self, message: Data | bytearray | memoryview) -> None:
+        """Send one message without waiting for buffer space (for callbacks
+        such as ``on_message``); pair it with ``await drain()`` to stay bounded."""
+        conn = self._conn
+        if conn is None or self._lost:
+            raise self._closed_error()
+        # The Connection raises ConnectionClosed once a Close is sent or received.
+        if type(message) is str:
+            self.transport.write(conn.send_text(message))  # type: ignore[union-attr]
+        else:
+            self.transport.write(conn.send_binary(message))  # type: ignore[union-attr]
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its low-water mark
+        (at most ``write_timeout`` seconds, then the connection is dropped)."""
+        if not self._writing_paused or self._lost:
+            return
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        if self.write_timeout is None:
+            await waiter
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.write_timeout)
+        except asyncio.TimeoutError:
+            # The peer has not read for write_timeout seconds: a Close frame
+            # would sit behind the unread data, so drop the connection.
+            logger.info("%s: write blocked for %ss, dropping", self.remote_address,
+                        self.write_timeout)
+            if self.transport is not None:
+                self.transport.abort()
+            await waiter  # connection_lost fails it with ConnectionClosed
 
     async def ping(self, data: bytes | None = None) -> Awaitable[float]:
         """Send a ping; return an awaitable that gives the round-trip time in
@@ -175,7 +234,7 @@ class WebSocket(asyncio.Protocol):
 
     def _open_conn(self) -> Connection:
         conn = self._conn
-        if conn is None or conn.state is not State.OPEN or self._closed.done():
+        if conn is None or conn.state is not State.OPEN or self._lost:
             raise self._closed_error()
         return conn
 
@@ -186,25 +245,8 @@ class WebSocket(asyncio.Protocol):
                                 self.close_reason)
 
     def _write(self, data: bytes) -> None:
-        if data and self.transport is not None and not self.transport.is_closing():
+        if data and not self._lost and self.transport is not None:
             self.transport.write(data)
-
-    async def _drain(self) -> None:
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        self._drain_waiters.append(waiter)
-        if self.write_timeout is None:
-            await waiter
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.write_timeout)
-        except asyncio.TimeoutError:
-            # The peer has not read for write_timeout seconds: a Close frame
-            # would sit behind the unread data, so drop the connection.
-            logger.info("%s: write blocked for %ss, dropping", self.remote_address,
-                        self.write_timeout)
-            if self.transport is not None:
-                self.transport.abort()
-            await waiter  # connection_lost fails it with ConnectionClosed
 
     async def _wait_closed_or_abort(self) -> None:
         try:
@@ -238,7 +280,7 @@ class WebSocket(asyncio.Protocol):
         if self.ping_interval:
             self._keepalive = self._loop.create_task(self._keepalive_loop())
         if leftover:
-            self._receive(leftover)
+            self.data_received(leftover)
 
     async def _keepalive_loop(self) -> None:
         assert self.ping_interval
@@ -274,14 +316,10 @@ class WebSocket(asyncio.Protocol):
             self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        if self._conn is None:
-            self._handshake_data(data)
-        else:
-            self._receive(data)
-
-    def _receive(self, data: bytes) -> None:
         conn = self._conn
-        assert conn is not None
+        if conn is None:
+            self._handshake_data(data)
+            return
         error: ProtocolError | None = None
         try:
             conn.receive_data(data)
@@ -289,10 +327,14 @@ class WebSocket(asyncio.Protocol):
             error = exc
         for event in conn.events():
             kind = type(event)
-            if kind is TextMessage or kind is BinaryMessage:
+            if kind is BinaryMessage or kind is TextMessage:
+                if self.on_message is not None:
+                    self._deliver(event.data)
+                    continue
                 self._messages.append(event.data)
-                if self._recv_waiter is not None and not self._recv_waiter.done():
-                    self._recv_waiter.set_result(None)
+                waiter = self._recv_waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
                 if len(self._messages) >= self.max_queue and not self._reading_paused:
                     self._reading_paused = True
                     self.transport.pause_reading()  # type: ignore[union-attr]
@@ -300,8 +342,8 @@ class WebSocket(asyncio.Protocol):
                 self._pong_received(event.payload)
             elif kind is CloseReceived:
                 self.close_code, self.close_reason = event.code, event.reason
-        out = conn.bytes_to_send()
-        if out:
+        if conn._out:
+            out = conn.bytes_to_send()
             if self._writing_paused and conn.state is State.OPEN:
                 # While OPEN only pongs are owed (a Close changes the state).
                 # The peer is not reading: keep the pongs for this read's
@@ -316,6 +358,15 @@ class WebSocket(asyncio.Protocol):
             self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
         if conn.state is State.CLOSED:
             self._peer_closed()
+
+    def _deliver(self, message: Data) -> None:
+        try:
+            self.on_message(message)  # type: ignore[misc]
+        except ConnectionClosed:
+            pass
+        except Exception:
+            logger.exception("%s: on_message failed", self.remote_address)
+            self._fail(1011, "internal error")
 
     def _peer_closed(self) -> None:
         # RFC 6455 section 7.1.1: the server closes the TCP connection first;
@@ -359,6 +410,7 @@ class WebSocket(asyncio.Protocol):
                 waiter.set_result(None)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
         for timer in self._timers:
             timer.cancel()
         if self.close_code is None:
