@@ -80,7 +80,11 @@ async def test_slowloris_that_keeps_trickling_is_dropped_at_open_timeout() -> No
                     await asyncio.sleep(0.02)
 
         task = asyncio.ensure_future(trickle())
-        assert await asyncio.wait_for(reader.read(), 5) == b""  # dropped, no response
+        try:
+            response = await asyncio.wait_for(reader.read(), 5)
+        except ConnectionResetError:  # a byte trickled in after the drop
+            response = b""
+        assert response == b""  # dropped, no response
         elapsed = time.monotonic() - start
         task.cancel()
         writer.close()
