@@ -30,6 +30,7 @@ from hostile_peer import address, close_code, handshake, header, http_status, op
 from wsfast import FrameParser, Opcode, build_frame, parse_close
 from wsfast.asyncio import connect, serve
 from wsfast.errors import ConnectionClosed
+from wsfast.deflate import PerMessageDeflate
 from wsfast.handshake import MAX_HEADER_BYTES, ServerHandshake
 
 MiB = 1 << 20
@@ -350,17 +351,38 @@ async def test_peer_that_never_reads_is_dropped_by_the_keepalive_without_write_t
 # --- the client side --------------------------------------------------------
 
 
+def bomb(window_bits: int) -> bytes:
+    """64 MiB of zeros as one permessage-deflate payload (about 64 KiB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -window_bits)
+    return (compressor.compress(bytes(64 * MiB)) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+SERVER_ATTACKS = {
+    "masked frame": (lambda: build_frame(Opcode.TEXT, b"servers must not mask", mask=True),
+                     1002),
+    "2^63-1 bytes claimed": (lambda: header(Opcode.BINARY, 2 ** 63 - 1, key=None), 1009),
+    "decompression bomb": (lambda: build_frame(Opcode.BINARY, bomb(15), rsv1=True), 1009),
+    "invalid UTF-8 in a fragment": (
+        lambda: build_frame(Opcode.TEXT, b"ok \xed\xa0\x80", fin=False), 1007),
+}
+
+
+@pytest.mark.parametrize("attack", list(SERVER_ATTACKS))
 @aio
-async def test_client_refuses_a_masked_frame_from_the_server_with_1002() -> None:
+async def test_client_refuses_a_hostile_server(attack: str) -> None:
+    make, expected = SERVER_ATTACKS[attack]
+    attack_bytes = make()  # built before memory is measured (the bomb takes 64 MiB)
     got: list[Any] = []
 
     async def rogue_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        hs = ServerHandshake()
+        # Accepts permessage-deflate with server context takeover, so the
+        # bomb's window (15 bits) is valid.
+        hs = ServerHandshake(compression=PerMessageDeflate())
         request = None
         while request is None:
             request = hs.receive_data(await reader.read(4096))
         writer.write(hs.accept(request))
-        writer.write(build_frame(Opcode.TEXT, b"servers must not mask", mask=True))
+        writer.write(attack_bytes)
         parser = FrameParser("server")
         frames: list[Any] = []
         while not any(f.opcode == Opcode.CLOSE for f in frames):
@@ -374,8 +396,11 @@ async def test_client_refuses_a_masked_frame_from_the_server_with_1002() -> None
     server = await asyncio.start_server(rogue_server, "127.0.0.1", 0)
     async with server:
         port = server.sockets[0].getsockname()[1]
-        ws = await connect(f"ws://127.0.0.1:{port}/", close_timeout=1)
-        with pytest.raises(ConnectionClosed):
-            await asyncio.wait_for(ws.recv(), 10)
-        await ws.wait_closed()
-    assert got == [1002]
+        ws = await connect(f"ws://127.0.0.1:{port}/", close_timeout=1,
+                           max_message_size=LIMIT)
+        with peak_memory() as peak:
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+            await ws.wait_closed()
+    assert got == [expected]
+    assert peak[0] < 4 * LIMIT, peak[0]
