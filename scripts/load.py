@@ -24,13 +24,17 @@ import argparse
 import asyncio
 import gc
 import os
-import resource
 import struct
 import subprocess
 import sys
 import time
 import tracemalloc
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # Windows: no RLIMIT_NOFILE to raise
+    resource = None  # type: ignore[assignment]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
@@ -40,9 +44,11 @@ from wsfast.asyncio import connect, serve  # noqa: E402
 from wsfast.errors import ConnectionClosed  # noqa: E402
 
 
-def raise_fd_limit(need: int) -> int:
+def raise_fd_limit(need: int) -> int | None:
     """Lift the soft RLIMIT_NOFILE towards ``need`` (as far as the hard
     limit allows): every connection is a file descriptor."""
+    if resource is None:
+        return None
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = need if hard == resource.RLIM_INFINITY else min(need, hard)
     if soft != resource.RLIM_INFINITY and soft < want:
@@ -51,13 +57,17 @@ def raise_fd_limit(need: int) -> int:
     return soft
 
 
-def rss_kib(pid: int | str = "self") -> int:
-    """Resident set size of a process in KiB (VmRSS in /proc/<pid>/status)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS line")
+def rss_kib(pid: int | str = "self") -> int | None:
+    """Resident set size of a process in KiB (VmRSS in /proc/<pid>/status);
+    None where there is no /proc (macOS, Windows)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 # --- the server, in its own process -----------------------------------------
@@ -192,7 +202,7 @@ async def run_load(port: int, connections: int, duration: float, size: int = 64,
                   messages_per_second=round(tally.echoed / elapsed),
                   closed_cleanly=sum(1 for ws in held if ws.close_code == 1000),
                   errors=len(tally.errors), first_error=tally.errors[0] if tally.errors else "")
-    if server_rss:
+    if rss_before is not None and rss_held is not None:
         result.update(server_rss_before_kib=rss_before, server_rss_held_kib=rss_held,
                       server_rss_per_connection_kib=round((rss_held - rss_before) / max(len(held), 1), 1))
     return result
@@ -208,7 +218,7 @@ async def run_soak(port: int, messages: int, size: int = 64, window: int = 100,
     process (and of the server, when given) sampled ``samples`` times."""
     filler = os.urandom(max(size - 8, 0))
     every = max(messages // samples, window)
-    rss_self: list[int] = []
+    rss_self: list[int] = []  # stay empty without /proc
     rss_server: list[int] = []
     wrong = done = 0
     t0 = time.monotonic()
@@ -225,9 +235,10 @@ async def run_soak(port: int, messages: int, size: int = 64, window: int = 100,
                 done += 1
             seq += len(batch)
             if seq % every < window:
-                rss_self.append(rss_kib())
-                if server_rss:
-                    rss_server.append(server_rss())
+                for samples_of, measure in ((rss_self, rss_kib), (rss_server, server_rss)):
+                    value = measure() if measure else None
+                    if value is not None:
+                        samples_of.append(value)
     elapsed = time.monotonic() - t0
     result: dict[str, Any] = dict(messages=messages, size=size, echoed=done, wrong=wrong,
                                   lost=messages - done, seconds=round(elapsed, 2),
@@ -235,7 +246,7 @@ async def run_soak(port: int, messages: int, size: int = 64, window: int = 100,
                                   client_rss_kib=rss_self)
     # Flat: from the second sample (after warm-up) to the last.
     result["client_rss_growth_kib"] = rss_self[-1] - rss_self[1] if len(rss_self) > 1 else 0
-    if rss_server:
+    if len(rss_server) > 1:
         result["server_rss_kib"] = rss_server
         result["server_rss_growth_kib"] = rss_server[-1] - rss_server[1]
     return result

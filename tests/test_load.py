@@ -47,7 +47,8 @@ def test_hundred_thousand_messages_through_one_connection_rss_flat() -> None:
     assert result["echoed"] == 100_000 and result["wrong"] == 0 and result["lost"] == 0
     # Server and client share this process. A leak of 50 bytes a message
     # would grow it by 4 MiB between the second and the last sample.
-    assert result["client_rss_growth_kib"] < 4096, result["client_rss_kib"]
+    if len(result["client_rss_kib"]) > 1:  # VmRSS needs /proc (Linux)
+        assert result["client_rss_growth_kib"] < 4096, result["client_rss_kib"]
 
 
 def test_parser_mask_and_validator_keep_no_references_or_memory() -> None:
