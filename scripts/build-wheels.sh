@@ -81,14 +81,22 @@ build_and_test_wheel() {  # build_and_test_wheel PYTHON TAG
     log "$tag: wheel with python -m build"
     "$py" -m venv "$OUT/build-$tag"
     "$OUT/build-$tag/bin/pip" install -q --upgrade pip build
-    WSFAST_REQUIRE_EXTENSIONS=1 "$OUT/build-$tag/bin/python" -m build --wheel --outdir "$dist" "$ROOT" \
-        > "$OUT/build-$tag.log" 2>&1 || { cat "$OUT/build-$tag.log"; exit 1; }
+    # From the sdist, unpacked for this tag alone: what pip does for sdist
+    # users, and no build/ directory shared with other builds (an in-tree
+    # build can pick up other versions' extension modules).
+    rm -rf "$OUT/src-$tag" && mkdir "$OUT/src-$tag" && tar -xzf "$SDIST" -C "$OUT/src-$tag"
+    WSFAST_REQUIRE_EXTENSIONS=1 "$OUT/build-$tag/bin/python" -m build --wheel --outdir "$dist" \
+        "$OUT/src-$tag"/wsfast-* > "$OUT/build-$tag.log" 2>&1 || { cat "$OUT/build-$tag.log"; exit 1; }
     log "$tag: auditwheel repair"
     PATH="$OUT/tools/bin:$PATH" "$OUT/tools/bin/auditwheel" repair --wheel-dir "$OUT/wheelhouse" "$dist"/*.whl 2>&1 | tail -n 1
     local wheel
     wheel=$(ls "$OUT"/wheelhouse/wsfast-*-"$tag"-*manylinux*.whl)
     "$OUT/tools/bin/auditwheel" show "$wheel" > "$OUT/auditwheel-show.log" && head -n 4 "$OUT/auditwheel-show.log"
     "$OUT/tools/bin/check-wheel-contents" "$wheel"
+    local modules
+    modules=$("$OUT/tools/bin/python" -c 'import sys, zipfile; print(" ".join(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("wsfast/_speedups.") and not n.endswith((".pyi", ".pyx"))))' "$wheel")
+    [[ $modules == "wsfast/_speedups.cpython-${tag#cp}-"*.so ]] && [[ $modules != *" "* ]] \
+        || { echo "the $tag wheel should hold exactly its own extension module, not: $modules"; exit 1; }
     "$OUT/tools/bin/twine" check --strict "$wheel"
     check_version "$(basename "$wheel")" "$(metadata_version "$wheel")"
     summary "$(basename "$wheel")"
