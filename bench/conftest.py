@@ -13,8 +13,6 @@ side (times there are per round: 100 calls below 4 KiB, see SMALL).
 Implementations that are not installed, and kernel variants this CPU cannot
 run, are skipped with the reason.
 """
-import contextlib
-
 import pytest
 
 import wsfast
@@ -47,7 +45,6 @@ def run_impl(benchmark, impl, data, key, check):
     benchmark.extra_info["bytes"] = len(data)
     benchmark.extra_info["calls"] = calls
     benchmark.extra_info["implementation"] = impl.label
-    with (_bench.kernel(impl.label.rsplit(" ", 1)[1]) if impl.label.startswith("wsfast C ")
-          else contextlib.nullcontext()):
+    with _bench.using(impl):
         assert check(fn), impl.label
         benchmark(_bench.batch(fn, calls) if calls > 1 else fn)
