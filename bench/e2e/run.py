@@ -7,11 +7,12 @@ Each server runs pinned to CPU 0, the generator (loadgen.c, compiled on
 first use) to CPU 1. Rounds go
 round-robin over the servers so that noise from a shared machine spreads
 evenly; the table shows the median messages/s per cell, the server's CPU use
-(near 100% means the server is the bottleneck, not the generator), and
-ratios, the generator's own CPU use (well below 100%: it is not the
-bottleneck), and "others": the share of the whole machine that other
-processes used meanwhile (on a shared machine both sides are starved and
-neither shows 100%). The raw TCP echo row is the ceiling of the loopback path
+(near 100% means the server is the bottleneck, not the generator), the
+generator's own CPU use (well below 100%: it is not the bottleneck),
+"others": the share of the whole machine that other processes used meanwhile
+(on a shared machine both sides are starved and neither shows 100%), the
+server's CPU time per message (steadier than msg/s when the machine is
+shared) and ratios. The raw TCP echo row is the ceiling of the loopback path
 itself. Linux only (taskset, /proc).
 """
 import argparse
@@ -108,14 +109,19 @@ def main():
                 cpu = statistics.median(r["server_cpu"] for r in rs)
                 gen = statistics.median(r["loadgen_cpu"] for r in rs)
                 other = statistics.median(r["other_cpu"] for r in rs)
+                # Server CPU time per echoed message: steadier than msg/s on a
+                # shared machine, where waiting for a CPU inflates latency.
+                per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
+                                            for r in rs)
                 cell[impl] = rate
                 results.append({"connections": connections, "size": size, "server": impl,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
-                                "other_cpu": other, "runs": [r["messages_per_s"] for r in rs]})
+                                "cpu_us_per_message": per_msg, "other_cpu": other,
+                                "runs": [r["messages_per_s"] for r in rs]})
             print(f"\n{connections} connection(s), {size} B messages "
                   f"(median of {args.rounds} x {args.seconds:g} s)")
             print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
-                  f"{'others':>7} {'x websockets':>13} {'x picows':>9}")
+                  f"{'others':>7} {'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")
             for impl in args.servers:
                 rate = cell[impl]
                 row = next(r for r in results[::-1] if r["server"] == impl
@@ -124,7 +130,8 @@ def main():
                 pw = rate / cell["picows"] if cell.get("picows") else float("nan")
                 print(f"  {impl:<16} {rate:10.0f} {rate * size / 1e6:8.1f} "
                       f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} "
-                      f"{row['other_cpu']:7.0%} {ws:13.2f} {pw:9.2f}")
+                      f"{row['other_cpu']:7.0%} {row['cpu_us_per_message']:10.1f} "
+                      f"{ws:13.2f} {pw:9.2f}")
             if max(r["other_cpu"] for r in results[-len(args.servers):]) > 0.1:
                 print("  (other processes used over 10% of the machine meanwhile: the absolute "
                       "rates are low, compare the rows)")
