@@ -3,6 +3,7 @@ must do the operation they are labelled with (right argument order, right
 result), or the comparison means nothing. Checked here against the RFC 6455
 definition and CPython's decoder; no timing is asserted."""
 import asyncio
+import io
 import os
 
 import pytest
@@ -134,3 +135,24 @@ def test_summary_line():
     assert ("C (" in line) == (wsfast.IMPLEMENTATION == "c")
 
 
+
+
+def test_progress_rewrites_one_line():
+    stream = io.StringIO()
+    bar = _benchreport.Progress(2, stream=stream, enabled=True)
+    bar.step("mask, 16 B: wsfast C avx2")
+    bar.show("timing round 1 of 5")
+    bar.step("mask, 16 B: memory copy")
+    bar.close()
+    text = stream.getvalue()
+    assert "\n" not in text and text.count("\r") == 4
+    assert "[  1/2]" in text and "[  2/2]" in text and "timing round 1 of 5" in text
+    assert text.endswith("\r\x1b[K")  # the line is cleared for the table
+
+
+def test_progress_is_silent_off_a_terminal():
+    stream = io.StringIO()  # isatty() is False
+    bar = _benchreport.Progress(1, stream=stream)
+    bar.step("anything")
+    bar.close()
+    assert stream.getvalue() == ""

@@ -126,7 +126,12 @@ class Progress:
         self.start = time.monotonic()
 
     def step(self, text: str) -> None:
+        """One more of ``total`` done; show what is running now."""
         self.done += 1
+        self.show(text)
+
+    def show(self, text: str) -> None:
+        """Rewrite the line without counting a step."""
         if self.enabled:
             elapsed = time.monotonic() - self.start
             line = f"[{self.done:>3}/{self.total}] {elapsed:5.1f}s {text}"
@@ -224,7 +229,8 @@ def _run_case(case: Case, sizes: list[int], repeats: int, min_time: float, bar: 
                     continue
                 timed.append((impl, fn, _bench.calibrate(fn, min_time)))
         times: dict[str, list[float]] = {impl.label: [] for impl, _, _ in timed}
-        for _ in range(repeats):
+        for r in range(repeats):
+            bar.show(f"{case.name}, {_bench.size_label(n)}: timing round {r + 1} of {repeats}")
             for impl, fn, number in timed:
                 with _bench.using(impl):
                     times[impl.label].append(_bench.time_batch(fn, number))
