@@ -8,6 +8,29 @@ from wsfast._impl import (IMPLEMENTATION, KERNEL, Utf8Validator, apply_mask,
                           available_kernels, mask_into, validate_utf8)
 from wsfast._version import __version__
 
+
+def patch(*names: str) -> dict[str, str]:
+    """Speed up installed WebSocket libraries in place (see wsfast.integrations).
+
+    With no names: every supported library that is installed. Returns what is
+    patched now, e.g. ``{"websockets": "c (avx2)"}``.
+    """
+    from wsfast.integrations import patch as _patch
+    return _patch(*names)
+
+
+def unpatch(*names: str) -> None:
+    """Restore the original objects ``patch()`` replaced (default: everywhere)."""
+    from wsfast.integrations import unpatch as _unpatch
+    _unpatch(*names)
+
+
+def patched() -> dict[str, str]:
+    """Which libraries are patched, each with the implementation it runs on."""
+    from wsfast.integrations import patched as _patched
+    return _patched()
+
+
 __all__ = [
     "IMPLEMENTATION",
     "KERNEL",
@@ -16,5 +39,8 @@ __all__ = [
     "apply_mask",
     "available_kernels",
     "mask_into",
+    "patch",
+    "patched",
+    "unpatch",
     "validate_utf8",
 ]
