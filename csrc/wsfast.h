@@ -1,4 +1,5 @@
-/* wsfast kernels: RFC 6455 masking and RFC 3629 UTF-8 validation.
+/* wsfast kernels: RFC 6455 masking, RFC 3629 UTF-8 validation and the
+ * RFC 6455 frame header codec.
  *
  * Plain C99 with no Python dependency, so the kernels can be fuzzed, tested
  * under sanitizers and benchmarked on their own. Each operation has one
@@ -55,6 +56,96 @@ int wsf_utf8_valid(const uint8_t *buf, size_t len);
  * seen so far cannot start valid UTF-8 (even mid-character), else 1. The
  * input is complete and valid when *state == WSF_UTF8_ACCEPT at the end. */
 int wsf_utf8_feed(uint32_t *state, const uint8_t *buf, size_t len);
+
+/* ---- Frames (RFC 6455 section 5) ------------------------------------ */
+
+/* A header is 2 bytes, 2 or 8 more for the extended length, 4 for the key. */
+#define WSF_MAX_HEADER 14
+
+/* Why a frame is refused. The numbers are part of the binding's contract
+ * (wsfast/_framing.py turns them into errors with a close code and a reason
+ * a person understands); keep them stable. */
+typedef enum {
+    WSF_ERR_RESERVED_OPCODE = 1,          /* opcodes 3-7 and 0xB-0xF */
+    WSF_ERR_CONTROL_FRAGMENTED = 2,       /* control frame with FIN clear */
+    WSF_ERR_RSV2 = 3,                     /* RSV2 without an extension */
+    WSF_ERR_RSV3 = 4,                     /* RSV3 without an extension */
+    WSF_ERR_RSV1_CONTROL = 5,             /* RSV1 on a control frame */
+    WSF_ERR_RSV1_CONTINUATION = 6,        /* RSV1 on a continuation frame */
+    WSF_ERR_RSV1 = 7,                     /* RSV1 without an extension */
+    WSF_ERR_CONTINUATION_WITHOUT_START = 8,
+    WSF_ERR_MESSAGE_INTERLEAVED = 9,      /* new data frame inside a message */
+    WSF_ERR_UNMASKED = 10,                /* client frame without a mask */
+    WSF_ERR_MASKED = 11,                  /* server frame with a mask */
+    WSF_ERR_CONTROL_TOO_LONG = 12,        /* control payload over 125 bytes */
+    WSF_ERR_LENGTH_MSB = 13,              /* 64-bit length with its top bit set */
+    WSF_ERR_FRAME_TOO_BIG = 14,           /* over max_frame_size */
+    WSF_ERR_MESSAGE_TOO_BIG = 15,         /* over max_message_size */
+    WSF_ERR_INVALID_UTF8 = 16,            /* text payload is not UTF-8 */
+    WSF_ERR_COUNT = 17
+} wsf_frame_error;
+
+/* What wsf_frame_next() returns when the frame is not refused. */
+#define WSF_FRAME_NEED_HEADER 0   /* header incomplete */
+#define WSF_FRAME_PARTIAL 1       /* header complete, payload incomplete */
+#define WSF_FRAME_COMPLETE 2      /* header and payload all in the buffer */
+
+/* One frame's header, as parsed. */
+typedef struct {
+    uint64_t payload_len;
+    size_t header_len;      /* when the header is incomplete: the bytes it
+                               needs at least, as far as is known yet */
+    uint8_t opcode, fin, rsv1, rsv2, rsv3, masked;
+    uint8_t key[4];
+    uint8_t validate;       /* payload must be checked as UTF-8 */
+    uint8_t starts_message; /* a TEXT or BINARY frame */
+} wsf_frame;
+
+/* Receiving side of one connection: the rules it applies and what it must
+ * remember between frames (an open fragmented message, the UTF-8 state).
+ * Plain data: copy-free to embed, no allocation. */
+typedef struct {
+    uint64_t max_frame_size;    /* UINT64_MAX for none */
+    uint64_t max_message_size;  /* UINT64_MAX for none */
+    uint64_t message_size;      /* bytes of the open data message so far */
+    uint64_t done;              /* payload bytes of the frame at the front of
+                                   the buffer already unmasked and validated
+                                   in place by wsf_frame_partial() */
+    uint32_t utf8_state;
+    uint8_t server;             /* peers are clients: frames must be masked */
+    uint8_t rsv1_allowed;       /* an extension (permessage-deflate) uses RSV1 */
+    uint8_t validate_utf8;
+    uint8_t in_message;         /* a fragmented data message is open */
+    uint8_t message_validate;   /* ... and it is text to validate */
+} wsf_parser;
+
+void wsf_parser_init(wsf_parser *p, int server, int rsv1_allowed, int validate_utf8,
+                     uint64_t max_frame_size, uint64_t max_message_size);
+
+/* Parse and check the frame at buf[0..len) against p, without changing p.
+ * Returns WSF_FRAME_NEED_HEADER, WSF_FRAME_PARTIAL or WSF_FRAME_COMPLETE
+ * (f filled as far as the header goes), or -wsf_frame_error. A violation is
+ * reported as soon as the bytes that show it are there, and a frame over a
+ * limit before any of its payload. */
+int wsf_frame_next(const wsf_parser *p, const uint8_t *buf, size_t len, wsf_frame *f);
+
+/* For a PARTIAL frame: unmask in place and validate payload[p->done, avail),
+ * the bytes of its payload that have arrived, so invalid UTF-8 fails fast.
+ * Returns 0 or -WSF_ERR_INVALID_UTF8. */
+int wsf_frame_partial(wsf_parser *p, const wsf_frame *f, uint8_t *payload, size_t avail);
+
+/* For a COMPLETE frame: write the unmasked payload to dst (which may be
+ * payload itself), validating what wsf_frame_partial() has not, and move p
+ * past the frame. Returns 0 or -WSF_ERR_INVALID_UTF8. */
+int wsf_frame_take(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *payload);
+
+/* Encode a header with the minimal length encoding (RFC 6455 section 5.2)
+ * and, when key is not NULL, the mask bit and key. Returns the header's
+ * length (2 to WSF_MAX_HEADER) or -wsf_frame_error for a frame that may not
+ * be sent: reserved opcode, fragmented or long control frame, RSV1 on a
+ * control or continuation frame, length of 2^63 or more. */
+int wsf_header_encode(uint8_t out[WSF_MAX_HEADER], unsigned opcode, int fin, int rsv1,
+                      uint64_t payload_len, const uint8_t *key);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,16 @@
 """wsfast: RFC 6455 WebSocket framing at C speed for Python.
 
-The kernels (masking, UTF-8 validation) are C with SIMD when the extension is
-built, and pure Python with the same results when it is not:
+The kernels (masking, UTF-8 validation, the frame codec) are C with SIMD when
+the extension is built, and pure Python with the same results when it is not:
 ``IMPLEMENTATION`` says which, ``KERNEL`` which C variant runs.
 """
 from wsfast._impl import (IMPLEMENTATION, KERNEL, Utf8Validator, apply_mask,
                           available_kernels, mask_into, validate_utf8)
 from wsfast._version import __version__
+from wsfast.errors import (ConnectionClosed, HandshakeError, InvalidUTF8, MessageTooBig,
+                           ProtocolError, WebSocketError)
+from wsfast.frames import (CloseCode, Frame, FrameParser, Opcode, build_frame, encode_close,
+                           parse_close)
 
 
 def patch(*names: str) -> dict[str, str]:
@@ -32,13 +36,26 @@ def patched() -> dict[str, str]:
 
 
 __all__ = [
+    "CloseCode",
+    "ConnectionClosed",
+    "Frame",
+    "FrameParser",
+    "HandshakeError",
     "IMPLEMENTATION",
+    "InvalidUTF8",
     "KERNEL",
+    "MessageTooBig",
+    "Opcode",
+    "ProtocolError",
     "Utf8Validator",
+    "WebSocketError",
     "__version__",
     "apply_mask",
     "available_kernels",
+    "build_frame",
+    "encode_close",
     "mask_into",
+    "parse_close",
     "patch",
     "patched",
     "unpatch",

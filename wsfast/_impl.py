@@ -24,3 +24,6 @@ apply_mask = _backend.apply_mask
 mask_into = _backend.mask_into
 validate_utf8 = _backend.validate_utf8
 Utf8Validator = _backend.Utf8Validator
+Frame = _backend.Frame
+FrameParser = _backend.FrameParser
+build_frame = _backend.build_frame

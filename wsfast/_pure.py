@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import codecs
 import operator
+import struct
+from typing import Any
 
-__all__ = ["KERNEL", "Utf8Validator", "apply_mask", "available_kernels", "mask_into",
-           "validate_utf8"]
+from wsfast import _framing as _fr
+from wsfast.errors import ProtocolError
+
+__all__ = ["KERNEL", "Frame", "FrameParser", "Utf8Validator", "apply_mask",
+           "available_kernels", "build_frame", "mask_into", "validate_utf8"]
 
 KERNEL = "python"
 
@@ -58,10 +63,15 @@ def apply_mask(data: object, key: object, phase: int = 0) -> bytes:
     phase = _phase(phase)
     if type(data) is not bytes:
         data = _view(data, "data")
-    n = len(data)  # type: ignore[arg-type]
     if phase:
         k = k[phase:] + k[:phase]
-    pattern = (k * ((n >> 2) + 1))[:n]
+    return _xor(data, k)
+
+
+def _xor(data: object, key: bytes) -> bytes:
+    """data XOR the repeated 4-byte key, as one big integer (C inside CPython)."""
+    n = len(data)  # type: ignore[arg-type]
+    pattern = (key * ((n >> 2) + 1))[:n]
     value = int.from_bytes(data, "little") ^ int.from_bytes(pattern, "little")  # type: ignore[arg-type]
     return value.to_bytes(n, "little")
 
@@ -151,3 +161,278 @@ class Utf8Validator:
     def reset(self) -> None:
         self._pending = b""
         self._failed = False
+
+
+# ---- Frames (RFC 6455 section 5): the twin of csrc/frame.c -----------------
+
+def _first_byte_error(b0: int, in_message: bool, rsv1_allowed: bool) -> int:
+    """wsf_frame_next's checks of a header's first byte, in the same order."""
+    opcode = b0 & 0x0F
+    if 3 <= opcode <= 7 or opcode > 0xA:
+        return _fr.E_RESERVED_OPCODE
+    if opcode >= 8 and not b0 & 0x80:
+        return _fr.E_CONTROL_FRAGMENTED
+    if b0 & 0x20:
+        return _fr.E_RSV2
+    if b0 & 0x10:
+        return _fr.E_RSV3
+    if b0 & 0x40:
+        if opcode >= 8:
+            return _fr.E_RSV1_CONTROL
+        if opcode == 0:
+            return _fr.E_RSV1_CONTINUATION
+        if not rsv1_allowed:
+            return _fr.E_RSV1
+    if opcode == 0 and not in_message:
+        return _fr.E_CONTINUATION_WITHOUT_START
+    if opcode in (1, 2) and in_message:
+        return _fr.E_MESSAGE_INTERLEAVED
+    return 0
+
+
+# _FIRST_BYTE[rsv1_allowed][in_message][b0]: the error number, 0 when fine.
+_FIRST_BYTE = tuple(tuple(tuple(_first_byte_error(b0, m, r) for b0 in range(256))
+                          for m in (False, True)) for r in (False, True))
+_unpack16 = struct.Struct("!H").unpack_from
+_unpack64 = struct.Struct("!Q").unpack_from
+
+
+class Frame:
+    """One frame: opcode (an int equal to an Opcode), FIN and RSV flags, payload."""
+
+    __slots__ = _fr.FRAME_FIELDS
+
+    def __init__(self, opcode: int, payload: bytes = b"", fin: bool = True,
+                 rsv1: bool = False, rsv2: bool = False, rsv3: bool = False) -> None:
+        self.opcode = opcode
+        self.payload = payload if type(payload) is bytes else bytes(_view(payload, "payload"))
+        self.fin = fin
+        self.rsv1 = rsv1
+        self.rsv2 = rsv2
+        self.rsv3 = rsv3
+
+    __repr__ = _fr.frame_repr
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        theirs = _fr.frame_fields(other)
+        return NotImplemented if theirs is None else _fr.frame_fields(self) == theirs
+
+
+class FrameParser:
+    """Bytes from the network in, complete frames out (RFC 6455 section 5).
+
+    ``role`` is "server" (frames arrive masked from clients) or "client".
+    Every rule of section 5 is checked; a violation raises ProtocolError (or
+    MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
+    came before it in the same feed. The parser then stays failed.
+    """
+
+    __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
+                 "_buf", "_done", "_error", "_in_message", "_message_size",
+                 "_message_validate", "_utf8", "_first_byte")
+
+    def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
+                 max_message_size: int | None = None, rsv1_allowed: bool = False,
+                 validate_utf8: bool = True) -> None:
+        self._server = _fr.server_role(role)
+        self._max_frame = _fr.limit(max_frame_size, "max_frame_size")
+        self._max_message = _fr.limit(max_message_size, "max_message_size")
+        self._rsv1_allowed = bool(rsv1_allowed)
+        self._validate = bool(validate_utf8)
+        self._first_byte = _FIRST_BYTE[self._rsv1_allowed]
+        self._buf = bytearray()   # at most one incomplete frame, between feeds
+        self._done = 0            # its payload bytes already validated
+        self._error: ProtocolError | None = None
+        self._in_message = False
+        self._message_size = 0
+        self._message_validate = False
+        self._utf8 = Utf8Validator()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for a frame that is not complete yet."""
+        return len(self._buf)
+
+    def feed(self, data: object) -> list[Frame]:
+        """Append data; return every frame now complete, in order."""
+        if self._error is not None:
+            error = self._error
+            raise type(error)(error.close_code, error.reason)
+        frames: list[Frame] = []
+        try:
+            if self._buf:
+                buf = self._buf
+                buf += data  # type: ignore[operator]
+                del buf[:self._parse(buf, frames)]
+            else:
+                if type(data) is not bytes:
+                    data = _view(data, "data")
+                used = self._parse(data, frames)
+                if used < len(data):  # type: ignore[arg-type]
+                    self._buf += data[used:]  # type: ignore[index]
+            if self._buf:
+                self._partial()
+        except ProtocolError as exc:
+            exc.frames = frames  # type: ignore[attr-defined]
+            self._error = exc
+            self._buf = bytearray()  # a failed parser holds no memory
+            raise
+        return frames
+
+    def _header(self, buf: Any, pos: int, end: int) -> tuple | None:
+        """wsf_frame_next's twin: None while the header is incomplete, else
+        (header length, payload length, key, opcode, fin, rsv1, validate)."""
+        if pos >= end:
+            return None
+        b0 = buf[pos]
+        opcode = b0 & 0x0F
+        err = self._first_byte[self._in_message][b0]
+        if err:
+            raise _fr.frame_error(err, opcode)
+        if end - pos < 2:
+            return None
+        b1 = buf[pos + 1]
+        masked = b1 > 127
+        if masked is not self._server:
+            raise _fr.frame_error(_fr.E_UNMASKED if self._server else _fr.E_MASKED, opcode)
+        n = b1 & 0x7F
+        if n < 126:
+            size = 2
+        elif opcode >= 8:
+            raise _fr.frame_error(_fr.E_CONTROL_TOO_LONG, opcode)
+        else:
+            size = 4 if n == 126 else 10
+        if masked:
+            size += 4
+        if end - pos < size:
+            return None
+        if n == 126:
+            n = _unpack16(buf, pos + 2)[0]
+        elif n == 127:
+            n = _unpack64(buf, pos + 2)[0]
+            if n >> 63:
+                raise _fr.frame_error(_fr.E_LENGTH_MSB, opcode)
+        if n > self._max_frame:
+            raise _fr.frame_error(_fr.E_FRAME_TOO_BIG, opcode, n, self._max_frame)
+        if opcode < 8:
+            total = n + self._message_size if opcode == 0 else n
+            if total > self._max_message:
+                raise _fr.frame_error(_fr.E_MESSAGE_TOO_BIG, opcode, total, self._max_message)
+        validate = self._validate and (opcode == 1 and not b0 & 0x40 or
+                                       opcode == 0 and self._message_validate)
+        return (size, n, bytes(buf[pos + size - 4:pos + size]) if masked else None,
+                opcode, b0 > 127, b0 & 0x40 != 0, validate)
+
+    def _parse(self, buf: Any, frames: list[Frame]) -> int:
+        """Take every complete frame from buf; return how many bytes they used."""
+        pos = 0
+        end = len(buf)
+        header = self._header
+        append = frames.append
+        while True:
+            h = header(buf, pos, end)
+            if h is None:
+                return pos
+            size, n, key, opcode, fin, rsv1, validate = h
+            start = pos + size
+            if start + n > end:
+                return pos
+            payload = buf[start:start + n]
+            if key is not None:
+                payload = _xor(payload, key)
+            elif type(payload) is not bytes:
+                payload = bytes(payload)
+            if validate:
+                self._check_text(payload, opcode, fin)
+            if opcode == 0:
+                self._message_size += n
+                self._in_message = not fin
+            elif opcode < 8:
+                self._message_size = n
+                self._in_message = not fin
+                self._message_validate = validate
+            append(Frame(opcode, payload, fin, rsv1))
+            pos = start + n
+
+    def _check_text(self, payload: bytes, opcode: int, fin: bool) -> None:
+        """wsf_frame_take's UTF-8 part: the bytes _partial has not seen yet."""
+        done, self._done = self._done, 0
+        if opcode and not done:
+            if fin:  # a whole message in one frame: CPython's decoder does it
+                try:
+                    _decode(payload, "strict", True)
+                    return
+                except UnicodeDecodeError:
+                    raise _fr.frame_error(_fr.E_INVALID_UTF8, opcode) from None
+            self._utf8.reset()
+        if not self._utf8.feed(memoryview(payload)[done:]) or fin and not self._utf8.finish():
+            raise _fr.frame_error(_fr.E_INVALID_UTF8, opcode)
+
+    def _partial(self) -> None:
+        """wsf_frame_partial's twin: validate the part of a text frame's
+        payload that has arrived, so invalid UTF-8 fails before the rest."""
+        buf = self._buf
+        h = self._header(buf, 0, len(buf))
+        if h is None or not h[6]:
+            return
+        size, n, key, opcode = h[:4]
+        done, avail = self._done, len(buf) - size
+        if avail <= done:
+            return
+        if opcode and not done:
+            self._utf8.reset()
+        chunk = buf[size + done:size + avail]
+        if key is not None:
+            chunk = apply_mask(chunk, key, done & 3)
+        if not self._utf8.feed(chunk):
+            raise _fr.frame_error(_fr.E_INVALID_UTF8, opcode)
+        self._done = avail
+
+
+_keys = _fr.KeyPool()
+
+
+def build_frame(opcode: int, payload: object, *, fin: bool = True, rsv1: bool = False,
+                mask: bool = False) -> bytes:
+    """One frame's bytes: minimal length encoding (RFC 6455 section 5.2), and
+    with ``mask`` a fresh key from the OS CSPRNG (section 5.3)."""
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
+    elif type(payload) is not bytes:
+        payload = _view(payload, "payload")
+    opcode = _fr.check_opcode(opcode)
+    n = len(payload)  # type: ignore[arg-type]
+    err = _build_error(opcode, fin, rsv1, n)
+    if err:
+        raise _fr.build_error(err, opcode)
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    b1 = 0x80 if mask else 0
+    if n <= 125:
+        header = bytes((b0, b1 | n))
+    elif n <= 0xFFFF:
+        header = struct.pack("!BBH", b0, b1 | 126, n)
+    else:
+        header = struct.pack("!BBQ", b0, b1 | 127, n)
+    if not mask:
+        return header + payload  # type: ignore[operator]
+    key = _keys.take()
+    return header + key + _xor(payload, key)
+
+
+def _build_error(opcode: int, fin: bool, rsv1: bool, n: int) -> int:
+    """wsf_header_encode's refusals, in the same order."""
+    if 3 <= opcode <= 7 or opcode > 0xA:
+        return _fr.E_RESERVED_OPCODE
+    if opcode >= 8:
+        if not fin:
+            return _fr.E_CONTROL_FRAGMENTED
+        if rsv1:
+            return _fr.E_RSV1_CONTROL
+        if n > _fr.CONTROL_MAX:
+            return _fr.E_CONTROL_TOO_LONG
+    if opcode == 0 and rsv1:
+        return _fr.E_RSV1_CONTINUATION
+    if n >> 63:
+        return _fr.E_LENGTH_MSB
+    return 0

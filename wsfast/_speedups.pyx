@@ -11,8 +11,14 @@ from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffe
                              PyObject_GetBuffer)
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
                             PyBytes_GET_SIZE)
-from libc.stdint cimport uint8_t, uint32_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
+
+cimport cython
+
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
 
 from wsfast._kernels cimport *
 
@@ -209,3 +215,276 @@ cdef class Utf8Validator:
 
     def reset(self):
         self.state = WSF_UTF8_ACCEPT
+
+
+
+# ---- Frames (RFC 6455 section 5): csrc/frame.c, and Frame objects ----------
+
+from wsfast import _framing as _fr
+from wsfast.errors import ProtocolError
+
+# Above this, a finished frame's buffer is freed rather than kept for the next.
+cdef size_t KEEP_BUFFER_MAX = 64 * 1024
+
+
+@cython.freelist(256)
+cdef class Frame:
+    """One frame: opcode (an int equal to an Opcode), FIN and RSV flags, payload."""
+
+    cdef public int opcode
+    cdef public bint fin, rsv1, rsv2, rsv3
+    cdef public object payload
+
+    def __init__(self, int opcode, payload=b"", bint fin=True, bint rsv1=False,
+                 bint rsv2=False, bint rsv3=False):
+        self.opcode = opcode
+        self.payload = payload if PyBytes_CheckExact(payload) else bytes(memoryview(payload))
+        self.fin = fin
+        self.rsv1 = rsv1
+        self.rsv2 = rsv2
+        self.rsv3 = rsv3
+
+    def __repr__(self):
+        return _fr.frame_repr(self)
+
+    __hash__ = None
+
+    def __eq__(self, other):
+        theirs = _fr.frame_fields(other)
+        return NotImplemented if theirs is None else _fr.frame_fields(self) == theirs
+
+
+cdef inline Frame new_frame(const wsf_frame *f, bytes payload):
+    cdef Frame frame = Frame.__new__(Frame)
+    frame.opcode = f.opcode
+    frame.fin = f.fin
+    frame.rsv1 = f.rsv1
+    frame.rsv2 = f.rsv2
+    frame.rsv3 = f.rsv3
+    frame.payload = payload
+    return frame
+
+
+cdef class FrameParser:
+    """Bytes from the network in, complete frames out (RFC 6455 section 5).
+
+    ``role`` is "server" (frames arrive masked from clients) or "client".
+    Every rule of section 5 is checked; a violation raises ProtocolError (or
+    MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
+    came before it in the same feed. The parser then stays failed.
+    """
+
+    cdef wsf_parser p
+    # At most one incomplete frame, between feeds: complete frames are
+    # unmasked straight from the caller's data into their payload objects.
+    cdef uint8_t *buf
+    cdef size_t buf_len, buf_cap
+    cdef object error
+
+    def __cinit__(self):
+        self.buf = NULL
+        self.buf_len = self.buf_cap = 0
+
+    def __dealloc__(self):
+        free(self.buf)
+
+    def __init__(self, role, *, max_frame_size=_fr.DEFAULT_MAX_FRAME_SIZE,
+                 max_message_size=None, rsv1_allowed=False, validate_utf8=True):
+        server = _fr.server_role(role)
+        wsf_parser_init(&self.p, server, bool(rsv1_allowed), bool(validate_utf8),
+                        _fr.limit(max_frame_size, "max_frame_size"),
+                        _fr.limit(max_message_size, "max_message_size"))
+
+    @property
+    def buffered(self):
+        """Bytes held for a frame that is not complete yet."""
+        return self.buf_len
+
+    def feed(self, data):
+        """Append data; return every frame now complete, in order."""
+        cdef Input inp
+        cdef list frames = []
+        cdef size_t used, n
+        if self.error is not None:
+            raise type(self.error)(self.error.close_code, self.error.reason)
+        open_input(data, &inp, "data")
+        try:
+            with cython.critical_section(self):
+                n = <size_t>inp.len
+                used = self.fill(inp.buf, n, frames) if self.buf_len else 0
+                if self.buf_len == 0 and used < n:
+                    used += self.parse(inp.buf + used, n - used, frames)
+                    if used < n:
+                        self.append(inp.buf + used, n - used)
+                        self.fill(NULL, 0, frames)
+        except ProtocolError as exc:
+            exc.frames = frames
+            self.error = exc
+            free(self.buf)  # a failed parser holds no memory
+            self.buf = NULL
+            self.buf_len = self.buf_cap = 0
+            raise
+        finally:
+            close_input(&inp)
+        return frames
+
+    cdef size_t parse(self, const uint8_t *src, size_t n, list frames) except? 0:
+        """Take the complete frames at the front of src; return the bytes used."""
+        cdef wsf_frame f
+        cdef size_t pos = 0
+        cdef int r
+        cdef bytes payload
+        while True:
+            r = wsf_frame_next(&self.p, src + pos, n - pos, &f)
+            if r != WSF_FRAME_COMPLETE:
+                if r < 0:
+                    self.fail(-r, &f)
+                return pos
+            payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
+            r = wsf_frame_take(&self.p, &f, <uint8_t *>PyBytes_AS_STRING(payload),
+                               src + pos + f.header_len)
+            if r < 0:
+                self.fail(-r, &f)
+            frames.append(new_frame(&f, payload))
+            pos += f.header_len + <size_t>f.payload_len
+
+    cdef size_t fill(self, const uint8_t *src, size_t n, list frames) except? 0:
+        """Complete the buffered frame with as few bytes of src as it needs.
+
+        Each round either finishes or grows the header or payload, so the
+        loop ends within four rounds; returns the bytes of src used.
+        """
+        cdef wsf_frame f
+        cdef size_t used = 0, take
+        cdef uint64_t want
+        cdef int r
+        cdef bytes payload
+        for _ in range(4):
+            r = wsf_frame_next(&self.p, self.buf, self.buf_len, &f)
+            if r < 0:
+                self.fail(-r, &f)
+            if r == WSF_FRAME_COMPLETE:
+                payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
+                r = wsf_frame_take(&self.p, &f, <uint8_t *>PyBytes_AS_STRING(payload),
+                                   self.buf + f.header_len)
+                if r < 0:
+                    self.fail(-r, &f)
+                frames.append(new_frame(&f, payload))
+                self.buf_len = 0
+                if self.buf_cap > KEEP_BUFFER_MAX:
+                    free(self.buf)
+                    self.buf = NULL
+                    self.buf_cap = 0
+                return used
+            if r == WSF_FRAME_PARTIAL:
+                r = wsf_frame_partial(&self.p, &f, self.buf + f.header_len,
+                                      self.buf_len - f.header_len)
+                if r < 0:
+                    self.fail(-r, &f)
+                want = f.header_len + f.payload_len - self.buf_len
+            else:
+                want = f.header_len - self.buf_len
+            if used == n:
+                return used
+            take = <size_t>want if want < n - used else n - used
+            self.append(src + used, take)
+            used += take
+        return used
+
+    cdef int append(self, const uint8_t *src, size_t n) except -1:
+        cdef size_t cap
+        cdef uint8_t *grown
+        if n > self.buf_cap - self.buf_len:
+            if n > <size_t>PY_SSIZE_T_MAX - self.buf_len:
+                raise MemoryError("frame buffer would overflow")
+            cap = self.buf_cap * 2 if self.buf_cap else 256
+            if cap < self.buf_len + n:
+                cap = self.buf_len + n
+            grown = <uint8_t *>realloc(self.buf, cap)
+            if grown == NULL:
+                raise MemoryError()
+            self.buf = grown
+            self.buf_cap = cap
+        memcpy(self.buf + self.buf_len, src, n)
+        self.buf_len += n
+        return 0
+
+    cdef int fail(self, int err, const wsf_frame *f) except -1:
+        cdef object length = f.payload_len
+        cdef object limit = self.p.max_frame_size
+        if err == WSF_ERR_MESSAGE_TOO_BIG:
+            limit = self.p.max_message_size
+            if f.opcode == 0:
+                length += self.p.message_size
+        raise _fr.frame_error(err, f.opcode, length, limit)
+
+
+# Masking keys from the OS CSPRNG (RFC 6455 section 5.3 wants them
+# unpredictable), drawn 4 KiB at a time; see _framing.KeyPool, the twin.
+cdef enum:
+    KEY_BATCH = 4096
+cdef uint8_t key_pool[KEY_BATCH]
+cdef size_t key_pos = KEY_BATCH
+cdef object key_guard = object()
+
+
+def _reset_keys():
+    """A forked child draws its own keys, never its parent's."""
+    global key_pos
+    with cython.critical_section(key_guard):
+        key_pos = KEY_BATCH
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_keys)
+
+
+cdef int take_key(uint8_t *out) except -1:
+    global key_pos
+    cdef bytes fresh = None
+    with cython.critical_section(key_guard):
+        if key_pos + 4 <= KEY_BATCH:
+            memcpy(out, key_pool + key_pos, 4)
+            key_pos += 4
+            return 0
+    # Read the OS outside the critical section, which a blocking call would
+    # suspend; whichever thread installs a batch, every key is used once.
+    fresh = os.urandom(KEY_BATCH)
+    with cython.critical_section(key_guard):
+        if key_pos + 4 > KEY_BATCH:
+            memcpy(key_pool, PyBytes_AS_STRING(fresh), KEY_BATCH)
+            key_pos = 0
+        memcpy(out, key_pool + key_pos, 4)
+        key_pos += 4
+    return 0
+
+
+def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=False):
+    """One frame's bytes: minimal length encoding (RFC 6455 section 5.2), and
+    with ``mask`` a fresh key from the OS CSPRNG (section 5.3)."""
+    cdef uint8_t header[14]
+    cdef uint8_t key[4]
+    cdef Input inp
+    cdef int size
+    cdef unsigned op = _fr.check_opcode(opcode)
+    cdef bytes out
+    cdef uint8_t *dst
+    if isinstance(payload, str):
+        payload = (<str>payload).encode("utf-8")
+    open_input(payload, &inp, "payload")
+    try:
+        if mask:
+            take_key(key)
+        size = wsf_header_encode(header, op, fin, rsv1, <uint64_t>inp.len, key if mask else NULL)
+        if size < 0:
+            raise _fr.build_error(-size, op)
+        out = PyBytes_FromStringAndSize(NULL, size + inp.len)
+        dst = <uint8_t *>PyBytes_AS_STRING(out)
+        memcpy(dst, header, size)
+        if mask:
+            do_mask(dst + size, inp.buf, inp.len, key, 0)
+        else:
+            memcpy(dst + size, inp.buf, inp.len)
+    finally:
+        close_input(&inp)
+    return out
