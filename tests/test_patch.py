@@ -120,6 +120,24 @@ def test_unpatch_restores_the_original_objects():
         assert getattr(sys.modules[mod], attr) is obj, (mod, attr)
 
 
+def _library_namespaces():
+    return {(name, attr): value for name, module in list(sys.modules.items())
+            if name.split(".")[0] in LIBRARIES
+            for attr, value in list(vars(module).items())}
+
+
+def test_patch_then_unpatch_leaves_every_library_module_as_it_was():
+    for name in LIBRARIES:  # import what patch() imports, changing nothing
+        if installed[name]:
+            importlib.import_module(_registry.LIBRARIES[name]).plan()
+    before = _library_namespaces()
+    wsfast.patch()
+    wsfast.unpatch()
+    after = _library_namespaces()
+    changed = [key for key in before if after.get(key, before) is not before[key]]
+    assert changed == []
+
+
 def test_patching_twice_is_harmless():
     originals = _all_bindings()
     first = wsfast.patch()
@@ -564,3 +582,225 @@ def test_aiohttp_client_writer_sends_the_same_bytes(payload, seed):
 
     before, after = both("aiohttp", send)
     assert before == after
+
+
+# --- aiohttp reader ------------------------------------------------------------
+
+async def _aiohttp_echo(messages, compress=0, max_msg_size=4 << 20):
+    """Echo messages through an aiohttp server and client on loopback.
+
+    Returns what the client received, the server-side and client-side reader
+    classes, and how the exchange ended (the close code the client saw).
+    """
+    import aiohttp
+    from aiohttp import web
+
+    readers = {}
+
+    async def handler(request):
+        ws = web.WebSocketResponse(compress=bool(compress), max_msg_size=max_msg_size)
+        await ws.prepare(request)
+        readers["server"] = type(ws._parser).__module__
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type == aiohttp.WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    received = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"http://127.0.0.1:{port}/", compress=compress,
+                                          max_msg_size=max_msg_size) as ws:
+                readers["client"] = type(ws._parser).__module__
+                for message in messages:
+                    if isinstance(message, str):
+                        await ws.send_str(message)
+                    else:
+                        await ws.send_bytes(message)
+                    reply = await asyncio.wait_for(ws.receive(), 10)
+                    received.append((int(reply.type), reply.data))
+                    if reply.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                      aiohttp.WSMsgType.ERROR):
+                        break
+                await ws.close()
+                end = ws.close_code
+    finally:
+        await runner.cleanup()
+    return received, readers, end
+
+
+@needs("aiohttp")
+@pytest.mark.parametrize("compress", [0, 15])
+def test_aiohttp_echo_gives_the_same_messages(compress):
+    messages = ["hello", "ünïcödé €" * 300, b"\x00\xff" * 40000, b"", "", os.urandom(200000)]
+    before = asyncio.run(_aiohttp_echo(messages, compress))
+    with Patched("aiohttp"):
+        after = asyncio.run(_aiohttp_echo(messages, compress))
+    assert before[0] == after[0]
+    assert [data for _, data in after[0]] == messages
+    assert before[2] == after[2] == 1000
+    ours = "wsfast.integrations._aiohttp"
+    assert after[1] == {"server": ours, "client": ours}
+    assert ours not in before[1].values()
+
+
+@needs("aiohttp")
+@pytest.mark.parametrize("size", [4095, 4096, 5000])
+@pytest.mark.parametrize("compress", [0, 15])
+def test_aiohttp_message_size_limit_is_the_same(size, compress):
+    """aiohttp refuses a message of max_msg_size bytes or more (1009)."""
+    messages = ["ok", "x" * size]
+    before = asyncio.run(_aiohttp_echo(messages, compress, max_msg_size=4096))
+    with Patched("aiohttp"):
+        after = asyncio.run(_aiohttp_echo(messages, compress, max_msg_size=4096))
+    assert (before[0], before[2]) == (after[0], after[2])
+    assert after[0][0] == (1, "ok")
+
+
+def _aiohttp_read(reader_cls, queue_cls, wire, cuts, compress, decode_text=True):
+    """Messages (and the error close code) an aiohttp reader makes of wire."""
+    from unittest import mock
+    queue = queue_cls(mock.Mock(_reading_paused=False), 1 << 20, loop=None)
+    reader = reader_cls(queue, 1 << 16, compress=compress, decode_text=decode_text)
+    for piece in split(wire, cuts):
+        if reader.feed_data(piece)[0]:
+            break
+    messages = [(int(m.type), bytes(m.data) if isinstance(m.data, (bytes, bytearray))
+                 else m.data, m.extra) for m, _ in queue._buffer]
+    error = queue.exception()
+    return messages, getattr(error, "code", None if error is None else type(error).__name__)
+
+
+def _frame_bytes(opcode, payload, fin, rsv1, key):
+    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    else:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return head + key + wsfast.apply_mask(payload, key)
+
+
+def _deflate(data):
+    import zlib
+    c = zlib.compressobj(wbits=-15)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4]
+
+
+frame_specs = st.lists(st.tuples(
+    st.sampled_from([0, 1, 1, 2, 2, 8, 9, 10, 3]),
+    st.one_of(st.text(max_size=200).map(str.encode), st.binary(max_size=300),
+              st.sampled_from([b"\x03\xe8", b"\x03\xe8bye", b"\x0b\xb8", b"\x03\xed", b"\x01",
+                               b"\xed\xa0\x80", b"\x03\xe8\xff"])),
+    st.booleans(), st.booleans(), st.booleans()), max_size=6)
+
+
+def _empty_fragment_interleaved(specs):
+    """A new data message starts while one whose fragments so far were all
+    empty is unfinished: aiohttp only notices when those fragments had bytes."""
+    started, empty = False, True
+    for opcode, payload, fin, _, _ in specs:
+        if opcode in (1, 2):
+            if started and empty:
+                return True
+            started, empty = not fin, not payload
+        elif opcode == 0 and started:
+            empty = empty and not payload
+            started = not fin
+    return False
+
+
+def _invalid_text_seen(specs, compress):
+    """Whether CPython's decoder finds a text message's bytes invalid, by the
+    end of the stream or of the message."""
+    import codecs
+    decoder = None
+    for opcode, payload, fin, rsv1, _ in specs:
+        if opcode in (1, 2):
+            compressed = rsv1 and compress
+            decoder = codecs.getincrementaldecoder("utf-8")() \
+                if opcode == 1 and not compressed else None
+        if opcode in (0, 1, 2) and decoder is not None:
+            try:
+                decoder.decode(payload, fin)
+            except UnicodeDecodeError:
+                return True
+        if opcode in (0, 1, 2) and fin:
+            decoder = None
+    return False
+
+
+@needs("aiohttp")
+@given(specs=frame_specs, key=keys, cuts=st.lists(st.integers(0, 3000), max_size=4),
+       compress=st.booleans(), decode_text=st.booleans())
+def test_aiohttp_reader_matches_aiohttp(specs, key, cuts, compress, decode_text):
+    """Random frame streams, valid or not: the same messages and close code as
+    aiohttp's own reader (or, where wsfast fails fast inside a message, the
+    same code with a prefix of aiohttp's messages)."""
+    from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
+    from wsfast.integrations import _aiohttp
+    wsfast.patch("aiohttp")  # loads the aiohttp names the reader uses
+    wire = b""
+    for opcode, payload, fin, rsv1, deflate in specs:
+        rsv1 = rsv1 and compress and opcode in (1, 2)
+        if rsv1 and deflate:
+            payload = _deflate(payload)
+        wire += _frame_bytes(opcode, payload, fin or opcode >= 8, rsv1, key)
+    theirs = _aiohttp_read(WebSocketReader, WebSocketDataQueue, wire, cuts, compress,
+                           decode_text)
+    ours = _aiohttp_read(_aiohttp.WebSocketReader, _aiohttp._Aiohttp.queue, wire, cuts,
+                         compress, decode_text)
+    if ours[1] == 1002 and _empty_fragment_interleaved(specs):
+        # aiohttp overlooks this violation; wsfast refuses it (documented).
+        assert ours[0] == theirs[0][:len(ours[0])]
+        return
+    if ours[1] == 1007 and decode_text and _invalid_text_seen(specs, compress):
+        # wsfast refuses invalid UTF-8 as soon as it arrives; aiohttp when the
+        # message ends (or never, if something else fails first).
+        assert ours[0] == theirs[0][:len(ours[0])]
+        return
+    if theirs[1] is None or ours[1] is None:
+        assert ours == theirs
+    else:
+        assert ours[1] == theirs[1]
+        assert ours[0] == theirs[0][:len(ours[0])]
+
+
+@needs("aiohttp")
+@pytest.mark.parametrize("ours", [False, True])
+def test_aiohttp_reader_stalls_and_resumes_on_a_full_queue(ours):
+    """Over the queue's high-water mark the reader keeps the rest and stops;
+    reading the queue down resumes it; every message arrives, in order."""
+    from unittest import mock
+
+    from aiohttp._websocket.reader_py import WebSocketDataQueue, WebSocketReader
+    from wsfast.integrations import _aiohttp
+    wsfast.patch("aiohttp")
+    cls = _aiohttp.WebSocketReader if ours else WebSocketReader
+    key = os.urandom(4)
+    payloads = [os.urandom(40) for _ in range(50)]
+    wire = b"".join(_frame_bytes(2, p, True, False, key) for p in payloads)
+
+    async def go():
+        protocol = mock.Mock(_reading_paused=False)
+        queue = WebSocketDataQueue(protocol, 100, loop=asyncio.get_running_loop())
+        reader = cls(queue, 1 << 16, compress=False, decode_text=True)
+        assert reader.feed_data(wire) == (False, b"")
+        stalled = queue._stalled_reader is not None
+        queued = len(queue._buffer)
+        got = [(await asyncio.wait_for(queue.read(), 10)).data for _ in payloads]
+        return stalled, queued, got
+
+    stalled, queued, got = asyncio.run(go())
+    assert stalled and queued < len(payloads)
+    assert got == payloads

@@ -48,11 +48,13 @@ class Mismatch(Exception):
 
 
 class Target(NamedTuple):
-    """Replace ``module.attr`` with ``replacement``."""
+    """Replace ``module.attr`` with ``replacement`` (and, with ``sweep``, the
+    same name in every loaded module of the library bound to the same object)."""
 
     module: ModuleType
     attr: str
     replacement: Any
+    sweep: bool = True
 
 
 class _Applied(NamedTuple):
@@ -64,6 +66,9 @@ class _Applied(NamedTuple):
 
 # name -> what was replaced, in the order it was replaced.
 _active: dict[str, list[_Applied]] = {}
+# name -> (module id, attr) bindings that held a replacement object before
+# patch() (the module that defines it, say): unpatch() leaves those alone.
+_native: dict[str, set[tuple[int, str]]] = {}
 
 
 def implementation_label() -> str:
@@ -169,11 +174,14 @@ def _loaded_modules(package: str) -> list[ModuleType]:
 def _apply(name: str, targets: list[Target]) -> list[_Applied]:
     applied: list[_Applied] = []
     seen: set[tuple[int, str]] = set()
+    _native[name] = {(id(m), t.attr) for t in targets for m in _loaded_modules(name)
+                     if m.__dict__.get(t.attr) is t.replacement}
     for target in targets:
         original = getattr(target.module, target.attr)
         # The named binding, then every other module of the library that
         # imported the same object under the same name.
-        for module in [target.module, *_loaded_modules(name)]:
+        others = _loaded_modules(name) if target.sweep else []
+        for module in [target.module, *others]:
             key = (id(module), target.attr)
             if key in seen or module.__dict__.get(target.attr) is not original:
                 continue
@@ -227,6 +235,7 @@ def unpatch(*names: str) -> None:
     """Put back the original objects wsfast replaced (default: in every library)."""
     for name in names or tuple(_active):
         applied = _active.pop(name, None)
+        native = _native.pop(name, set())
         if applied is None:
             continue
         restore = {(id(a.module), a.attr): a for a in applied}
@@ -234,7 +243,8 @@ def unpatch(*names: str) -> None:
             # Modules imported after patch() may have picked up the replacement.
             for module in _loaded_modules(name):
                 key = (id(module), a.attr)
-                if key not in restore and module.__dict__.get(a.attr) is a.replacement:
+                if (key not in restore and key not in native
+                        and module.__dict__.get(a.attr) is a.replacement):
                     restore[key] = _Applied(module, a.attr, a.original, a.replacement)
         for a in restore.values():
             if a.module.__dict__.get(a.attr) is a.replacement:
