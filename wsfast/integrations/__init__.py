@@ -7,7 +7,7 @@ and ``wsfast.patched()`` says what is patched. Importing this package
 imports none of those libraries: ``patch()`` does, one at a time.
 """
 from wsfast.integrations._registry import (LIBRARIES, Mismatch, PatchWarning, bindings,
-                                           patch, patched, unpatch)
+                                           changed_bindings, patch, patched, unpatch)
 
-__all__ = ["LIBRARIES", "Mismatch", "PatchWarning", "bindings", "patch", "patched",
-           "unpatch"]
+__all__ = ["LIBRARIES", "Mismatch", "PatchWarning", "bindings", "changed_bindings", "patch",
+           "patched", "unpatch"]

@@ -27,9 +27,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import weakref
 from collections import deque
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from wsfast import _impl
 from wsfast.errors import ProtocolError
@@ -120,7 +121,7 @@ class WebSocketReader:
             except ProtocolError as exc:
                 self._pending.extend(getattr(exc, "frames", ()))
                 self._pending_error = _Aiohttp.models.WebSocketError(
-                    _close_code(exc.close_code), exc.reason)
+                    _close_code(exc.close_code), _aiohttp_text(exc.reason))
         pending = self._pending
         while pending:
             if can_stall and queue._size > queue._limit:
@@ -192,6 +193,35 @@ class ClientWebSocketReader(WebSocketReader):
     """The reader for aiohttp's client: frames from a server are unmasked."""
 
     ROLE = "client"
+
+
+# wsfast's reason for a refused frame -> the text aiohttp gives the same error.
+_TEXTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"reserved opcode (0x[0-9a-f]+)"),
+     lambda m: f"Unexpected opcode={int(m[1], 16)}"),
+    (re.compile(r"fragmented control frame"), lambda m: "Received fragmented control frame"),
+    (re.compile(r"RSV[123] bit set"), lambda m: "Received frame with non-zero reserved bits"),
+    (re.compile(r"continuation frame without"),
+     lambda m: "Continuation frame for non started message"),
+    (re.compile(r"new (\w+) frame before"),
+     lambda m: "The opcode in non-fin frame is expected to be zero, "
+               f"got {OP_TEXT if m[1] == 'TEXT' else OP_BINARY}"),
+    (re.compile(r"control frame \(\w+\) longer than 125"),
+     lambda m: "Control frame payload cannot be larger than 125 bytes"),
+    # wsfast's limit is aiohttp's minus one (see WebSocketReader.__init__).
+    (re.compile(r"message of at least (\d+) bytes exceeds the limit of (\d+)"),
+     lambda m: f"Message size {m[1]} exceeds limit {int(m[2]) + 1}"),
+    (re.compile(r"not valid UTF-8"), lambda m: "Invalid UTF-8 text message"),
+]
+
+
+def _aiohttp_text(reason: str) -> str:
+    """aiohttp's wording of a frame error, where it has one; else wsfast's."""
+    for pattern, text in _TEXTS:
+        match = pattern.match(reason) or pattern.search(reason)
+        if match:
+            return text(match)
+    return reason
 
 
 def _close_code(code: int) -> Any:
@@ -276,15 +306,15 @@ def plan() -> list[Target]:
     """Check aiohttp and name the bindings to replace."""
     global _ALLOWED_CLOSE_CODES
     require_version("aiohttp", (3, 11))
-    helpers = importlib.import_module("aiohttp._websocket.helpers")
+    # The writer's binding (and, by the sweep, the Python reader's); the
+    # defining module, aiohttp._websocket.helpers, keeps its own.
     writer = importlib.import_module("aiohttp._websocket.writer")
     data, key = bytearray(os.urandom(45)), os.urandom(4)
-    targets = []
-    for module in (helpers, writer):
-        original = require_attr(module, "websocket_mask")
-        same_results(f"{module.__name__}.websocket_mask", original, websocket_mask,
-                     (key, data), (key, bytearray()), (key, data[:5]))
-        targets.append(Target(module, "websocket_mask", websocket_mask))
+    original = require_attr(writer, "websocket_mask")
+    same_results("aiohttp._websocket.writer.websocket_mask", original, websocket_mask,
+                 (key, data), (key, bytearray()), (key, data[:5]))
+    targets = [Target(writer, "websocket_mask", websocket_mask,
+                      keep=("aiohttp._websocket.helpers",))]
 
     _Aiohttp.models = importlib.import_module("aiohttp._websocket.models")
     _Aiohttp.helpers = importlib.import_module("aiohttp.helpers")

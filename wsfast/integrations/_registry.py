@@ -49,12 +49,14 @@ class Mismatch(Exception):
 
 class Target(NamedTuple):
     """Replace ``module.attr`` with ``replacement`` (and, with ``sweep``, the
-    same name in every loaded module of the library bound to the same object)."""
+    same name in every loaded module of the library bound to the same object,
+    except the modules named in ``keep``)."""
 
     module: ModuleType
     attr: str
     replacement: Any
     sweep: bool = True
+    keep: tuple[str, ...] = ()
 
 
 class _Applied(NamedTuple):
@@ -180,7 +182,8 @@ def _apply(name: str, targets: list[Target]) -> list[_Applied]:
         original = getattr(target.module, target.attr)
         # The named binding, then every other module of the library that
         # imported the same object under the same name.
-        others = _loaded_modules(name) if target.sweep else []
+        others = [m for m in _loaded_modules(name) if _module_name(m) not in target.keep
+                  ] if target.sweep else []
         for module in [target.module, *others]:
             key = (id(module), target.attr)
             if key in seen or module.__dict__.get(target.attr) is not original:
@@ -270,3 +273,9 @@ def _module_name(module: ModuleType) -> str:
     """The name a module is imported by (a compiled module's own may differ)."""
     spec = getattr(module, "__spec__", None)
     return spec.name if spec is not None else module.__name__
+
+
+def changed_bindings(name: str) -> list[str]:
+    """Bindings patch() replaced in a library that no longer hold wsfast's object."""
+    return [f"{_module_name(a.module)}.{a.attr}" for a in _active.get(name, [])
+            if a.module.__dict__.get(a.attr) is not a.replacement]
