@@ -3,14 +3,23 @@
 The kernels (masking, UTF-8 validation, the frame codec) are C with SIMD when
 the extension is built, and pure Python with the same results when it is not:
 ``IMPLEMENTATION`` says which, ``KERNEL`` which C variant runs.
+
+Above them: the opening handshake (``ClientHandshake``, ``ServerHandshake``),
+permessage-deflate (``PerMessageDeflate``) and the sans-IO ``Connection``
+with its events.
 """
 from wsfast._impl import (IMPLEMENTATION, KERNEL, Utf8Validator, apply_mask,
                           available_kernels, mask_into, validate_utf8)
 from wsfast._version import __version__
+from wsfast.connection import Connection, State
+from wsfast.deflate import NegotiatedDeflate, PerMessageDeflate
 from wsfast.errors import (ConnectionClosed, HandshakeError, InvalidUTF8, MessageTooBig,
                            ProtocolError, WebSocketError)
+from wsfast.events import (BinaryFragment, BinaryMessage, CloseReceived, Event, Ping, Pong,
+                           TextFragment, TextMessage)
 from wsfast.frames import (CloseCode, Frame, FrameParser, Opcode, build_frame, encode_close,
                            parse_close)
+from wsfast.handshake import ClientHandshake, ServerHandshake, accept_key
 
 
 def patch(*names: str) -> dict[str, str]:
@@ -36,8 +45,14 @@ def patched() -> dict[str, str]:
 
 
 __all__ = [
+    "BinaryFragment",
+    "BinaryMessage",
+    "ClientHandshake",
     "CloseCode",
+    "CloseReceived",
+    "Connection",
     "ConnectionClosed",
+    "Event",
     "Frame",
     "FrameParser",
     "HandshakeError",
@@ -45,11 +60,19 @@ __all__ = [
     "InvalidUTF8",
     "KERNEL",
     "MessageTooBig",
+    "NegotiatedDeflate",
     "Opcode",
+    "PerMessageDeflate",
+    "Ping",
+    "Pong",
     "ProtocolError",
+    "ServerHandshake",
+    "State",
+    "TextFragment",
+    "TextMessage",
     "Utf8Validator",
     "WebSocketError",
-    "__version__",
+    "accept_key",
     "apply_mask",
     "available_kernels",
     "build_frame",
@@ -60,4 +83,5 @@ __all__ = [
     "patched",
     "unpatch",
     "validate_utf8",
+    "__version__",
 ]

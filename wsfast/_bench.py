@@ -82,3 +82,18 @@ def run(suite: str = "mask", quick: bool = False, out: Callable[[str], None] = p
                             "gbps": gbps})
             out(f"  {size_label(n):>8}  {label:<22} {gbps:8.2f} {seconds * 1e9:12.0f}")
     return results
+
+
+def summary_line(size: int = 1 * MiB) -> str:
+    """One line for the demo: masking throughput, C against pure Python."""
+    data, key = os.urandom(size), os.urandom(4)
+    copy = size / measure(lambda: bytes(memoryview(data)), repeats=3, min_time=0.01) / 1e9
+    pure = size / measure(lambda: _pure.apply_mask(data, key), repeats=3, min_time=0.01) / 1e9
+    parts = [f"masking {size_label(size)}:"]
+    if _impl.IMPLEMENTATION == "c":
+        c = size / measure(lambda: _impl.apply_mask(data, key), repeats=3, min_time=0.01) / 1e9
+        parts.append(f"C ({_impl.KERNEL}) {c:.1f} GB/s ({c / copy:.2f}x memory copy),")
+        parts.append(f"pure Python {pure:.2f} GB/s: C is {c / pure:.0f}x faster")
+    else:
+        parts.append(f"pure Python {pure:.2f} GB/s (C extension not built)")
+    return " ".join(parts)

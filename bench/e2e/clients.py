@@ -1,0 +1,167 @@
+"""Client side of the end-to-end benchmarks: each client implementation runs
+the same echo loop against one common server.
+
+    python bench/e2e/clients.py [--connections 1 64] [--sizes 32 1024 65536]
+                                [--seconds 3] [--rounds 3] [--server picows]
+
+The server (bench/e2e/servers.py, picows by default: the fastest available,
+and written by nobody here) runs pinned to CPU 0; each client runs pinned to
+CPU 1 with N connections, each sending a message and awaiting its echo in a
+loop. The table shows median messages/s and the client's CPU use.
+"""
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ENV = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+CLIENTS = ["wsfast", "wsfast-callback", "picows", "aiohttp", "websockets"]
+
+
+async def loop_wsfast(url, payload, stop, counter):
+    from wsfast.asyncio import connect
+    async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
+        while not stop.is_set():
+            await ws.send(payload)
+            await ws.recv()
+            counter[0] += 1
+
+
+async def loop_wsfast_callback(url, payload, stop, counter):
+    from wsfast.asyncio import connect
+    async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
+        def on_message(message):
+            counter[0] += 1
+            if not stop.is_set():
+                ws.send_nowait(payload)
+        ws.on_message = on_message
+        ws.send_nowait(payload)
+        await stop.wait()
+
+
+async def loop_websockets(url, payload, stop, counter):
+    from websockets.asyncio.client import connect
+    async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+        while not stop.is_set():
+            await ws.send(payload)
+            await ws.recv()
+            counter[0] += 1
+
+
+async def loop_aiohttp(url, payload, stop, counter):
+    import aiohttp
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, max_msg_size=0, autoping=True) as ws:
+            while not stop.is_set():
+                await ws.send_bytes(payload)
+                await ws.receive()
+                counter[0] += 1
+
+
+async def loop_picows(url, payload, stop, counter):
+    import picows
+
+    class Client(picows.WSListener):
+        def on_ws_connected(self, transport):
+            transport.send(picows.WSMsgType.BINARY, payload)
+
+        def on_ws_frame(self, transport, frame):
+            counter[0] += 1
+            if not stop.is_set():
+                transport.send(picows.WSMsgType.BINARY, payload)
+
+    transport, _ = await picows.ws_connect(Client, url, max_frame_size=1 << 30)
+    await stop.wait()
+    transport.disconnect()
+
+
+LOOPS = {"wsfast": loop_wsfast, "wsfast-callback": loop_wsfast_callback,
+         "websockets": loop_websockets, "aiohttp": loop_aiohttp, "picows": loop_picows}
+
+
+async def client_main(impl, url, connections, size, seconds):
+    payload = os.urandom(size)
+    stop, counter = asyncio.Event(), [0]
+    tasks = [asyncio.ensure_future(LOOPS[impl](url, payload, stop, counter))
+             for _ in range(connections)]
+    await asyncio.sleep(min(1.0, seconds / 4))
+    count0, start, cpu0 = counter[0], time.perf_counter(), time.process_time()
+    await asyncio.sleep(seconds)
+    count, elapsed = counter[0] - count0, time.perf_counter() - start
+    cpu = (time.process_time() - cpu0) / elapsed
+    stop.set()
+    await asyncio.wait(tasks, timeout=5)
+    return {"messages_per_s": count / elapsed, "client_cpu": cpu}
+
+
+def one_run(impl, server, connections, size, seconds):
+    proc = subprocess.Popen([sys.executable, str(HERE / "servers.py"), server, "0", "0"],
+                            stdout=subprocess.PIPE, text=True, env=ENV)
+    try:
+        port = int(proc.stdout.readline().split()[1])
+        out = subprocess.run(
+            ["taskset", "-c", "1", sys.executable, __file__, "--run", impl,
+             f"ws://127.0.0.1:{port}/", str(connections), str(size), str(seconds)],
+            capture_output=True, text=True, env=ENV, timeout=seconds + 60)
+        if out.returncode != 0:
+            raise RuntimeError(f"{impl} client failed: {out.stderr[-800:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+
+
+def main():
+    if sys.argv[1:2] == ["--run"]:
+        impl, url, connections, size, seconds = sys.argv[2:7]
+        coro = client_main(impl, url, int(connections), int(size), float(seconds))
+        try:
+            import uvloop
+            result = uvloop.run(coro)
+        except ImportError:
+            result = asyncio.run(coro)
+        print(json.dumps(result))
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
+    p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--server", default="picows")
+    p.add_argument("--clients", nargs="+", default=CLIENTS)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args()
+    results = []
+    for connections in args.connections:
+        for size in args.sizes:
+            runs = {impl: [] for impl in args.clients}
+            for _ in range(args.rounds):
+                for impl in args.clients:
+                    runs[impl].append(one_run(impl, args.server, connections, size, args.seconds))
+            cell = {impl: statistics.median(r["messages_per_s"] for r in rs)
+                    for impl, rs in runs.items()}
+            print(f"\nclients, {connections} connection(s), {size} B messages, "
+                  f"{args.server} server (median of {args.rounds} x {args.seconds:g} s)")
+            print(f"  {'client':<16} {'msg/s':>10} {'cli CPU':>8} {'x websockets':>13} {'x picows':>9}")
+            for impl in args.clients:
+                cpu = statistics.median(r["client_cpu"] for r in runs[impl])
+                rate = cell[impl]
+                results.append({"connections": connections, "size": size, "client": impl,
+                                "messages_per_s": rate, "client_cpu": cpu})
+                ws = rate / cell["websockets"] if cell.get("websockets") else float("nan")
+                pw = rate / cell["picows"] if cell.get("picows") else float("nan")
+                print(f"  {impl:<16} {rate:10.0f} {cpu:7.0%} {ws:13.2f} {pw:9.2f}")
+            sys.stdout.flush()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

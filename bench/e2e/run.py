@@ -1,0 +1,114 @@
+"""End-to-end echo throughput: every server against the same load generator.
+
+    python bench/e2e/run.py [--connections 1 64] [--sizes 32 1024 65536]
+                            [--seconds 3] [--rounds 3] [--servers ...] [--json FILE]
+
+Each server runs pinned to CPU 0, the generator (loadgen.c, compiled on
+first use) to CPU 1. Rounds go
+round-robin over the servers so that noise from a shared machine spreads
+evenly; the table shows the median messages/s per cell, the server's CPU use
+(near 100% means the server is the bottleneck, not the generator), and
+ratios, and the generator's own CPU use (well below 100%: it is not the
+bottleneck). The raw TCP echo row is the ceiling of the loopback path itself.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ENV = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+SERVERS = ["tcp", "wsfast", "wsfast-callback", "picows", "aiohttp", "websockets"]
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def loadgen_binary():
+    """Compile loadgen.c once (into build/), or reuse it."""
+    exe = HERE.parent.parent / "build" / "loadgen"
+    src = HERE / "loadgen.c"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        exe.parent.mkdir(exist_ok=True)
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(exe), str(src)], check=True)
+    return exe
+
+
+def one_run(impl, connections, size, seconds):
+    server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), impl, "0", "0"],
+                              stdout=subprocess.PIPE, text=True, env={**ENV, "PORT0": "1"})
+    try:
+        port = None
+        line = server.stdout.readline()
+        if line.startswith("READY"):
+            port = int(line.split()[1])
+        if port is None:
+            raise RuntimeError(f"{impl} server did not start: {line!r}")
+        cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
+               str(size), "1", str(seconds)] + (["raw"] if impl == "tcp" else [])
+        start_cpu = cpu_seconds(server.pid)
+        start = time.monotonic()
+        out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=seconds + 60)
+        busy = (cpu_seconds(server.pid) - start_cpu) / (time.monotonic() - start)
+        if out.returncode != 0:
+            raise RuntimeError(f"load generator failed against {impl}: {out.stderr[-500:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["server_cpu"] = busy
+        return result
+    finally:
+        server.terminate()
+        server.wait(10)
+        server.stdout.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
+    p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--servers", nargs="+", default=SERVERS)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args()
+    results = []
+    for connections in args.connections:
+        for size in args.sizes:
+            runs = {impl: [] for impl in args.servers}
+            for _ in range(args.rounds):
+                for impl in args.servers:
+                    runs[impl].append(one_run(impl, connections, size, args.seconds))
+            cell = {}
+            for impl, rs in runs.items():
+                rate = statistics.median(r["messages_per_s"] for r in rs)
+                cpu = statistics.median(r["server_cpu"] for r in rs)
+                gen = statistics.median(r["loadgen_cpu"] for r in rs)
+                cell[impl] = rate
+                results.append({"connections": connections, "size": size, "server": impl,
+                                "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
+                                "runs": [r["messages_per_s"] for r in rs]})
+            print(f"\n{connections} connection(s), {size} B messages "
+                  f"(median of {args.rounds} x {args.seconds:g} s)")
+            print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
+                  f"{'x websockets':>13} {'x picows':>9}")
+            for impl in args.servers:
+                rate = cell[impl]
+                row = next(r for r in results[::-1] if r["server"] == impl
+                           and r["size"] == size and r["connections"] == connections)
+                ws = rate / cell["websockets"] if cell.get("websockets") else float("nan")
+                pw = rate / cell["picows"] if cell.get("picows") else float("nan")
+                print(f"  {impl:<16} {rate:10.0f} {rate * size / 1e6:8.1f} "
+                      f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} {ws:13.2f} {pw:9.2f}")
+            sys.stdout.flush()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

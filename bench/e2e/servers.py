@@ -1,0 +1,133 @@
+"""Echo servers for the end-to-end benchmarks, one per implementation.
+
+    python bench/e2e/servers.py IMPL PORT [CPU]
+
+Prints READY when listening; runs until killed. Every server echoes each
+message with the same type, runs on uvloop when it is installed, and pins
+itself to CPU when given, so the load generator gets the other core.
+"""
+import asyncio
+import os
+import sys
+
+
+async def wsfast_server(port):
+    from wsfast.asyncio import serve
+
+    async def echo(ws):
+        async for message in ws:
+            await ws.send(message)
+
+    server = await serve(echo, "127.0.0.1", port, compression=None, max_message_size=None,
+                         ping_interval=None, max_queue=64)
+    return server
+
+
+async def wsfast_callback_server(port):
+    """wsfast with ``on_message``: no task switch per message."""
+    from wsfast.asyncio import serve
+
+    async def echo(ws):
+        ws.on_message = ws.send_nowait
+        await ws.wait_closed()
+
+    return await serve(echo, "127.0.0.1", port, compression=None, max_message_size=None,
+                       ping_interval=None)
+
+
+async def websockets_server(port):
+    from websockets.asyncio.server import serve
+
+    async def echo(ws):
+        async for message in ws:
+            await ws.send(message)
+
+    return await serve(echo, "127.0.0.1", port, compression=None, max_size=None,
+                       ping_interval=None)
+
+
+async def aiohttp_server(port):
+    from aiohttp import WSMsgType, web
+
+    async def handler(request):
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return runner
+
+
+async def picows_server(port):
+    import picows
+
+    class Echo(picows.WSListener):
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type == picows.WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
+                transport.disconnect()
+            elif frame.msg_type in (picows.WSMsgType.TEXT, picows.WSMsgType.BINARY):
+                # Messages in the benchmark are single frames.
+                transport.send(frame.msg_type, frame.get_payload_as_bytes())
+
+    return await picows.ws_create_server(lambda request: Echo(), "127.0.0.1", port,
+                                         max_frame_size=1 << 30)
+
+
+async def tcp_server(port):
+    """Not WebSocket: a raw TCP echo, the ceiling of the loopback path."""
+
+    class Echo(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def data_received(self, data):
+            self.transport.write(data)
+
+    return await asyncio.get_running_loop().create_server(Echo, "127.0.0.1", port)
+
+
+def bound_port(server):
+    """The port the OS chose for a server started on port 0."""
+    for attr in ("sockets",):
+        if getattr(server, attr, None):
+            return server.sockets[0].getsockname()[1]
+    if hasattr(server, "addresses"):  # aiohttp AppRunner
+        return server.addresses[0][1]
+    raise RuntimeError(f"cannot find the port of {server!r}")
+
+
+SERVERS = {"wsfast": wsfast_server, "wsfast-callback": wsfast_callback_server, "websockets": websockets_server,
+           "aiohttp": aiohttp_server, "picows": picows_server, "tcp": tcp_server}
+
+
+async def main(impl, port):
+    server = await SERVERS[impl](port)
+    if port == 0:
+        port = bound_port(server)
+    print(f"READY {port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        del server
+
+
+if __name__ == "__main__":
+    impl, port = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) > 3:
+        os.sched_setaffinity(0, {int(sys.argv[3])})
+    try:
+        import uvloop
+        uvloop.run(main(impl, port))
+    except ImportError:
+        asyncio.run(main(impl, port))

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Fuzz the frame codec: libFuzzer (ASan + UBSan) over csrc/frame.c, and
+# atheris over FrameParser checking the C and pure-Python parsers agree.
+# Usage: scripts/fuzz.sh [seconds]  -- total time, split between the two
+# (default 1800). Seeds: fuzz/corpus (kept as is; new inputs go to a temp
+# dir). Crashes are saved in build/fuzz/. A harness whose tool is missing
+# (clang with libFuzzer, or atheris) is skipped with a note.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+total=${1:-1800}
+each=$(( total / 2 > 0 ? total / 2 : 1 ))
+out=build/fuzz
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON
+elif [ -x .venv/bin/python ]; then PY=.venv/bin/python
+else PY=python3; fi
+status=0
+
+fuzz() {  # name log command...: run a harness, then say executions and coverage
+    local name=$1 log=$2 line
+    shift 2
+    if ! "$@" -max_total_time="$each" -print_final_stats=1 -artifact_prefix="$out/" \
+            >"$log" 2>&1; then
+        status=1
+        tail -n 40 "$log"
+    fi
+    line=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
+    echo "$name: $(grep -E 'stat::number_of_executed_units' "$log" | awk '{print $2}')" \
+         "executions; final: ${line:-no status line}"
+}
+
+flags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+if command -v clang >/dev/null &&
+   echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+       clang $flags -x c - -o "$work/probe" 2>/dev/null; then
+    mkdir "$work/c"
+    # shellcheck disable=SC2086
+    clang -g -O1 -Wall -Wextra -Werror $flags -Icsrc fuzz/fuzz_frame.c csrc/*.c \
+        -o "$out/fuzz_frame"
+    fuzz "libFuzzer fuzz_frame.c" "$out/fuzz_frame.log" \
+        "$out/fuzz_frame" "$work/c" fuzz/corpus
+else
+    echo "libFuzzer fuzz_frame.c: skipped (needs clang and libclang-rt with -fsanitize=fuzzer)"
+fi
+
+if "$PY" -c 'import atheris, wsfast._speedups' 2>/dev/null; then
+    mkdir "$work/py"
+    PYTHONPATH=. fuzz "atheris fuzz_parser.py (C vs pure)" "$out/fuzz_parser.log" \
+        "$PY" fuzz/fuzz_parser.py "$work/py" fuzz/corpus
+else
+    echo "atheris fuzz_parser.py: skipped (needs atheris and the built C extension)"
+fi
+exit $status

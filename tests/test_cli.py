@@ -1,0 +1,107 @@
+"""The command line, run as a user would: separate processes on loopback."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+WSFAST = [sys.executable, "-m", "wsfast"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args, timeout=60):
+    return subprocess.run([*WSFAST, *args], capture_output=True, text=True, timeout=timeout,
+                          env=ENV)
+
+
+@pytest.fixture
+def echo_server():
+    port = free_port()
+    proc = subprocess.Popen([*WSFAST, "echo-server", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    try:
+        line = proc.stdout.readline()
+        assert "Server starting on ws://127.0.0.1:" in line, line
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        proc.stdout.close()
+
+
+def test_demo():
+    result = run("demo", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "sent and got back κόσμε" in result.stdout
+    assert "sent and got back <1048576 bytes of binary>" in result.stdout
+    assert "closed: code 1000" in result.stdout
+    assert "masking 1 MiB:" in result.stdout
+
+
+def test_client_against_echo_server(echo_server):
+    port, server = echo_server
+    result = run("client", f"ws://127.0.0.1:{port}/echo", "--interval", "0.05", "--count", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Received from server:") == 3
+    assert "Closed: 1000" in result.stderr
+    server.send_signal(signal.SIGINT)
+    out, _ = server.communicate(timeout=10)
+    assert server.returncode == 0
+    assert "Client connected from" in out
+    assert out.count("Received message:") == 3
+    assert "Client disconnected (close code 1000" in out
+
+
+def test_client_ctrl_c_closes_cleanly(echo_server):
+    port, server = echo_server
+    client = subprocess.Popen([*WSFAST, "client", f"ws://127.0.0.1:{port}/echo",
+                               "--interval", "0.1"], stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        deadline = time.monotonic() + 20
+        seen = ""
+        while "Received from server" not in seen and time.monotonic() < deadline:
+            seen += client.stderr.readline()
+        client.send_signal(signal.SIGINT)
+        rest = client.communicate(timeout=10)[1]
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert client.returncode == 0
+    assert "Interrupt received, closing connection." in rest
+    assert "Closed: 1000" in rest
+
+
+def test_connection_refused():
+    result = run("client", f"ws://127.0.0.1:{free_port()}/echo", "--count", "1")
+    assert result.returncode == 1
+    assert "cannot connect" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/echo", "ws://", "not a url"])
+def test_bad_url(url):
+    result = run("client", url, "--count", "1")
+    assert result.returncode == 2
+    assert "ERROR" not in result.stdout
+    assert result.stderr.strip()
+
+
+def test_handshake_failure_shows_status(echo_server):
+    port, _ = echo_server
+    result = run("client", f"ws://127.0.0.1:{port}/wrong-path", "--count", "1")
+    assert result.returncode == 1
+    assert "Handshake failed: HTTP 404" in result.stderr

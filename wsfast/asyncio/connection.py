@@ -1,0 +1,409 @@
+"""The asyncio WebSocket: an ``asyncio.Protocol`` driving the sans-IO Connection.
+
+Bytes from the transport go through the opening handshake, then into
+``Connection.receive_data``; its events become messages in a bounded queue
+(reading pauses when it is full), and its replies go straight back to the
+transport. Writes wait while the transport is above its high-water mark, so
+memory stays bounded under a fast writer and under a slow reader.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable, Union
+
+from wsfast.connection import Connection, State
+from wsfast.deflate import PerMessageDeflate
+from wsfast.errors import ConnectionClosed, ProtocolError
+from wsfast.events import BinaryMessage, CloseReceived, Pong, TextMessage
+
+__all__ = ["WebSocket", "Data", "compression_option"]
+
+logger = logging.getLogger("wsfast")
+
+Data = Union[str, bytes]
+
+#: Close codes after which ``async for message in ws`` ends quietly.
+NORMAL_CLOSURES = (1000, 1001)
+
+
+def compression_option(value: str | PerMessageDeflate | None) -> PerMessageDeflate | None:
+    """``compression=``: "deflate" for permessage-deflate with defaults, a
+    configured PerMessageDeflate, or None for no compression."""
+    if value is None or isinstance(value, PerMessageDeflate):
+        return value
+    if value == "deflate":
+        return PerMessageDeflate()
+    raise ValueError(f'compression must be "deflate", a PerMessageDeflate or None, not {value!r}')
+
+
+class WebSocket(asyncio.Protocol):
+    """One WebSocket connection, client or server side.
+
+    ``recv()`` / ``async for`` read messages (str for text, bytes for
+    binary), ``send()`` writes one, ``ping()`` measures a round trip,
+    ``close()`` runs the closing handshake. ``request`` and ``response`` are
+    the opening handshake's HTTP messages.
+    """
+
+    def __init__(self, role: str, *, max_message_size: int | None, max_queue: int,
+                 ping_interval: float | None, ping_timeout: float | None,
+                 close_timeout: float, open_timeout: float | None) -> None:
+        self.role = role
+        self.max_message_size = max_message_size
+        self.max_queue = max_queue
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.close_timeout = close_timeout
+        self.open_timeout = open_timeout
+        self.request: Any = None
+        self.response: Any = None
+        self.subprotocol: str | None = None
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+        self.remote_address: Any = None
+        self.transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._conn: Connection | None = None
+        self._messages: collections.deque[Data] = collections.deque()
+        self._recv_waiter: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
+        self._opened: asyncio.Future[None] = self._loop.create_future()
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._keepalive: asyncio.Task[None] | None = None
+        self._lost = False
+        self._on_message: Callable[[Data], None] | None = None
+
+    # --- public API ---------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        if self._conn is None:
+            return State.CLOSED if self._closed.done() else State.CONNECTING
+        return State.CLOSED if self._closed.done() else self._conn.state
+
+    @property
+    def on_message(self) -> Callable[[Data], None] | None:
+        """A callback for each message, instead of ``recv()``.
+
+        Set it (typically at the start of a handler) to have every message
+        delivered by ``on_message(message)`` as soon as it is parsed, with no
+        task switch per message: the fastest way to consume a stream. Messages
+        already queued are delivered first. It must not block; reply with
+        ``send_nowait``. An exception in it closes the connection with 1011.
+        """
+        return self._on_message
+
+    @on_message.setter
+    def on_message(self, callback: Callable[[Data], None] | None) -> None:
+        self._on_message = callback
+        while callback is not None and self._messages and not self._lost:
+            self._deliver(self._messages.popleft())
+        if self._reading_paused and not self._lost:
+            self._reading_paused = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
+
+    @property
+    def local_address(self) -> Any:
+        return self.transport.get_extra_info("sockname") if self.transport else None
+
+    async def recv(self) -> Data:
+        """The next message: str for text, bytes for binary.
+
+        Raises ConnectionClosed once the connection is closed and every
+        message received before is consumed.
+        """
+        messages = self._messages
+        while not messages:
+            if self._lost or (self._conn is not None and self._conn.state is State.CLOSED):
+                raise self._closed_error()
+            waiter = self._recv_waiter = self._loop.create_future()
+            try:
+                await waiter
+            finally:
+                self._recv_waiter = None
+        if self._reading_paused and len(messages) <= self.max_queue // 4:
+            self._reading_paused = False
+            if not self._lost:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+        return messages.popleft()
+
+    def __aiter__(self) -> AsyncIterator[Data]:
+        return self
+
+    async def __anext__(self) -> Data:
+        """``async for message in ws``: ends quietly on a normal close
+        (1000, 1001), raises ConnectionClosed on any other."""
+        try:
+            return await self.recv()
+        except ConnectionClosed as exc:
+            if exc.code in NORMAL_CLOSURES:
+                raise StopAsyncIteration from None
+            raise
+
+    async def send(self, message: Data | bytearray | memoryview) -> None:
+        """Send one message: text for str, binary for any bytes-like object.
+
+        Waits while the transport's write buffer is above its high-water mark.
+        """
+        self.send_nowait(message)
+        if self._writing_paused:
+            await self.drain()
+
+    def send_nowait(self, message: Data | bytearray | memoryview) -> None:
+        """Send one message without waiting for buffer space (for callbacks
+        such as ``on_message``); pair it with ``await drain()`` to stay bounded."""
+        conn = self._conn
+        if conn is None or self._lost:
+            raise self._closed_error()
+        # The Connection raises ConnectionClosed once a Close is sent or received.
+        if type(message) is str:
+            self.transport.write(conn.send_text(message))  # type: ignore[union-attr]
+        else:
+            self.transport.write(conn.send_binary(message))  # type: ignore[union-attr]
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its low-water mark."""
+        if self._writing_paused and not self._lost:
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            self._drain_waiters.append(waiter)
+            await waiter
+
+    async def ping(self, data: bytes | None = None) -> Awaitable[float]:
+        """Send a ping; return an awaitable that gives the round-trip time in
+        seconds when the matching pong arrives."""
+        conn = self._open_conn()
+        if data is None:
+            data = os.urandom(4)
+            while data in self._pings:
+                data = os.urandom(4)
+        elif data in self._pings:
+            raise ValueError("a ping with this payload is already in flight")
+        waiter: asyncio.Future[float] = self._loop.create_future()
+        self._pings[bytes(data)] = (waiter, time.monotonic())
+        self._write(conn.ping(data))
+        return waiter
+
+    async def pong(self, data: bytes = b"") -> None:
+        """Send an unsolicited pong (a one-way heartbeat, RFC 6455 section 5.5.3)."""
+        self._write(self._open_conn().pong(data))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Run the closing handshake and wait until the connection is closed
+        (at most ``close_timeout`` seconds, then the TCP connection is dropped)."""
+        conn = self._conn
+        if conn is not None and conn.state is State.OPEN and not self._closed.done():
+            self._write(conn.close(code, reason))
+        elif self._conn is None and self.transport is not None:
+            self.transport.close()
+        await self._wait_closed_or_abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until the TCP connection is closed."""
+        await asyncio.shield(self._closed)
+
+    # --- helpers ------------------------------------------------------------
+
+    def _open_conn(self) -> Connection:
+        conn = self._conn
+        if conn is None or conn.state is not State.OPEN or self._lost:
+            raise self._closed_error()
+        return conn
+
+    def _closed_error(self) -> ConnectionClosed:
+        if self.close_code is None and self._conn is not None and self._conn.close_code is not None:
+            return ConnectionClosed(self._conn.close_code, self._conn.close_reason or "")
+        return ConnectionClosed(self.close_code if self.close_code is not None else 1006,
+                                self.close_reason)
+
+    def _write(self, data: bytes) -> None:
+        if data and not self._lost and self.transport is not None:
+            self.transport.write(data)
+
+    async def _wait_closed_or_abort(self) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._closed), self.close_timeout)
+        except asyncio.TimeoutError:
+            if self.transport is not None:
+                self.transport.abort()
+            await asyncio.shield(self._closed)
+
+    def _call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        self._timers.append(self._loop.call_later(delay, callback))
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Close because of an error on our side of the protocol (1011, ...)."""
+        conn = self._conn
+        if conn is not None and conn.state is State.OPEN:
+            self._write(conn.close(code, reason))
+        if self.transport is not None:
+            self._call_later(self.close_timeout, self.transport.abort)
+
+    # --- the opening handshake: role-specific subclasses --------------------
+
+    def _handshake_data(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _opened_with(self, conn: Connection, leftover: bytes) -> None:
+        """The handshake succeeded: from here on bytes are WebSocket frames."""
+        self._conn = conn
+        if not self._opened.done():
+            self._opened.set_result(None)
+        if self.ping_interval:
+            self._keepalive = self._loop.create_task(self._keepalive_loop())
+        if leftover:
+            self.data_received(leftover)
+
+    async def _keepalive_loop(self) -> None:
+        assert self.ping_interval
+        try:
+            while True:
+                await asyncio.sleep(self.ping_interval)
+                waiter = await self.ping()
+                if self.ping_timeout:
+                    try:
+                        await asyncio.wait_for(asyncio.shield(waiter), self.ping_timeout)
+                    except asyncio.TimeoutError:
+                        logger.info("%s: no pong in %ss, closing", self.remote_address,
+                                    self.ping_timeout)
+                        self._fail(1011, "keepalive ping timeout")
+                        return
+        except ConnectionClosed:
+            return
+
+    # --- asyncio.Protocol ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.remote_address = transport.get_extra_info("peername")
+        if self.open_timeout:
+            self._call_later(self.open_timeout, self._open_timed_out)
+
+    def _open_timed_out(self) -> None:
+        if self._conn is None and self.transport is not None:
+            logger.info("%s: opening handshake not complete in %ss, dropping",
+                        self.remote_address, self.open_timeout)
+            if not self._opened.done():
+                self._opened.set_exception(asyncio.TimeoutError("opening handshake timed out"))
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        conn = self._conn
+        if conn is None:
+            self._handshake_data(data)
+            return
+        error: ProtocolError | None = None
+        try:
+            conn.receive_data(data)
+        except ProtocolError as exc:
+            error = exc
+        for event in conn.events():
+            kind = type(event)
+            if kind is BinaryMessage or kind is TextMessage:
+                if self.on_message is not None:
+                    self._deliver(event.data)
+                    continue
+                self._messages.append(event.data)
+                waiter = self._recv_waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                if len(self._messages) >= self.max_queue and not self._reading_paused:
+                    self._reading_paused = True
+                    self.transport.pause_reading()  # type: ignore[union-attr]
+            elif kind is Pong:
+                self._pong_received(event.payload)
+            elif kind is CloseReceived:
+                self.close_code, self.close_reason = event.code, event.reason
+        if conn._out:
+            self._write(conn.bytes_to_send())
+        if error is not None:
+            logger.info("%s: %s", self.remote_address, error)
+            self.close_code, self.close_reason = 1006, str(error.reason)
+            self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
+        if conn.state is State.CLOSED:
+            self._peer_closed()
+
+    def _deliver(self, message: Data) -> None:
+        try:
+            self.on_message(message)  # type: ignore[misc]
+        except ConnectionClosed:
+            pass
+        except Exception:
+            logger.exception("%s: on_message failed", self.remote_address)
+            self._fail(1011, "internal error")
+
+    def _peer_closed(self) -> None:
+        # RFC 6455 section 7.1.1: the server closes the TCP connection first;
+        # the client waits for it, then gives up after close_timeout.
+        if self.role == "server":
+            self.transport.close()  # type: ignore[union-attr]
+        else:
+            self._call_later(self.close_timeout, self.transport.close)  # type: ignore[union-attr]
+
+    def _pong_received(self, payload: bytes) -> None:
+        if payload not in self._pings:
+            return  # unsolicited pong
+        now = time.monotonic()
+        # A pong answers its ping and every ping sent before it (section 5.5.3).
+        for key in list(self._pings):
+            waiter, sent = self._pings.pop(key)
+            if not waiter.done():
+                waiter.set_result(now - sent)
+            if key == payload:
+                break
+
+    def eof_received(self) -> bool | None:
+        if self._conn is not None:
+            try:
+                self._conn.receive_data(b"")
+            except ProtocolError:
+                pass
+        return None  # let the transport close itself
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        for timer in self._timers:
+            timer.cancel()
+        if self.close_code is None:
+            if self._conn is not None and self._conn.close_code is not None:
+                self.close_code, self.close_reason = self._conn.close_code, self._conn.close_reason or ""
+            else:
+                self.close_code = 1006
+        if not self._opened.done():
+            self._opened.set_exception(
+                ConnectionError(f"connection closed during the opening handshake: {exc}"
+                                if exc else "connection closed during the opening handshake"))
+            self._opened.exception()  # mark retrieved: the opener may be gone
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+        closed = self._closed_error()
+        for waiter, _ in self._pings.values():
+            if not waiter.done():
+                waiter.set_exception(closed)
+                waiter.exception()
+        self._pings.clear()
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_exception(closed)
+        self._drain_waiters.clear()
+        if self._recv_waiter is not None and not self._recv_waiter.done():
+            self._recv_waiter.set_result(None)
+        if not self._closed.done():
+            self._closed.set_result(None)

@@ -1,0 +1,181 @@
+"""The ``wsfast`` command: the seed's echo server and client, a demo, bench.
+
+    wsfast echo-server [--host 127.0.0.1] [--port 8080] [--path /echo]
+    wsfast client [URL] [--interval 1] [--count N]
+    wsfast demo
+    wsfast bench [--suite mask|utf8|all] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import logging
+import os
+import signal
+import sys
+from typing import Any, Awaitable, Callable
+
+import wsfast
+from wsfast import _bench
+from wsfast.asyncio import WebSocket, connect, serve
+from wsfast.errors import ConnectionClosed, HandshakeError
+
+log = logging.getLogger("wsfast.cli")
+
+
+def preview(message: str | bytes, limit: int = 60) -> str:
+    if isinstance(message, bytes):
+        return f"<{len(message)} bytes of binary>"
+    return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} chars)"
+
+
+async def echo(ws: WebSocket) -> None:
+    """Echo every message back, as the seed's server does."""
+    log.info("Client connected from %s", ws.remote_address)
+    try:
+        async for message in ws:
+            log.info("Received message: %s", preview(message))
+            await ws.send(message)
+    except ConnectionClosed as exc:
+        log.info("Read error: %s", exc)
+    log.info("Client disconnected (close code %s%s)", ws.close_code,
+             f", {ws.close_reason!r}" if ws.close_reason else "")
+
+
+def run(main: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    """Run main(stop) where stop is set on Ctrl-C (SIGINT) or SIGTERM;
+    uvloop when it is installed."""
+
+    async def runner() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        return await main(stop)
+
+    try:
+        import uvloop  # type: ignore[import-not-found]
+    except ImportError:
+        return asyncio.run(runner())
+    return uvloop.run(runner())  # type: ignore[no-any-return]
+
+
+async def echo_server(host: str, port: int, path: str | None, stop: asyncio.Event) -> int:
+    async with serve(echo, host, port, path=path) as server:
+        bound = server.sockets[0].getsockname()
+        log.info("Server starting on ws://%s:%s%s", bound[0], bound[1], path or "/")
+        await stop.wait()
+        log.info("Shutting down")
+    return 0
+
+
+async def client(url: str, interval: float, count: int | None, stop: asyncio.Event) -> int:
+    log.info("Connecting to %s", url)
+    try:
+        ws = await connect(url, close_timeout=1)
+    except HandshakeError as exc:
+        log.error("Handshake failed: HTTP %s %s", exc.status, exc.reason)
+        return 1
+    except (OSError, asyncio.TimeoutError) as exc:
+        log.error("Dial error: cannot connect to %s: %s", url, exc)
+        return 1
+
+    async def read() -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for message in ws:
+                log.info("Received from server: %s", preview(message))
+
+    reader = asyncio.ensure_future(read())
+    stopper = asyncio.ensure_future(stop.wait())
+    sent = 0
+    try:
+        while count is None or sent < count:
+            await ws.send(datetime.datetime.now().astimezone().isoformat(" "))
+            sent += 1
+            if count is not None and sent >= count:
+                break
+            await asyncio.wait([reader, stopper], timeout=interval,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if reader.done():
+                log.error("Read error: server closed the connection (%s %s)",
+                          ws.close_code, ws.close_reason)
+                return 1
+            if stop.is_set():
+                log.info("Interrupt received, closing connection.")
+                break
+        if count is not None:
+            # Let the last echo arrive before closing.
+            await asyncio.wait([reader, stopper], timeout=min(interval, 1.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+    except ConnectionClosed as exc:
+        log.error("Write error: %s", exc)
+        return 1
+    finally:
+        stopper.cancel()
+        await ws.close(1000)  # waits at most close_timeout (1 s) for the server
+        reader.cancel()
+    log.info("Closed: %s %s", ws.close_code, ws.close_reason)
+    return 0
+
+
+async def demo(stop: asyncio.Event) -> int:
+    """Server and client in one process on a free loopback port."""
+    print(f"wsfast {wsfast.__version__}: implementation={wsfast.IMPLEMENTATION}, "
+          f"kernel={wsfast.KERNEL}")
+    async with serve(echo, "127.0.0.1", 0, path="/echo") as server:
+        port = server.sockets[0].getsockname()[1]
+        url = f"ws://127.0.0.1:{port}/echo"
+        async with connect(url) as ws:
+            print(f"connected to {url} (compression: "
+                  f"{ws.response.headers.get('sec-websocket-extensions') or 'none'})")
+            for message in ("Hello, WebSocket!", "κόσμε — 日本語 — 🎉",
+                            bytes(range(256)) * 4, os.urandom(1024 * 1024)):
+                await ws.send(message)
+                echoed = await ws.recv()
+                assert echoed == message, "echo mismatch"
+                print(f"  sent and got back {preview(message)}")
+            rtt = await (await ws.ping())
+            print(f"  ping/pong round trip {rtt * 1e6:.0f} µs")
+        print(f"closed: code {ws.close_code} {ws.close_reason!r}")
+    print()
+    line = _bench.summary_line()
+    print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wsfast", description="wsfast: fast RFC 6455 WebSockets")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("echo-server", help="echo every message back (the seed's server)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--path", default="/echo", help="only this path upgrades ('' for any)")
+    p = sub.add_parser("client", help="send the time every interval, print the echoes")
+    p.add_argument("url", nargs="?", default="ws://localhost:8080/echo")
+    p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--count", type=int, default=None, help="stop after N messages")
+    sub.add_parser("demo", help="echo server and client in one process, then a masking benchmark")
+    p = sub.add_parser("bench", help="measure masking and UTF-8 throughput on this machine")
+    p.add_argument("--suite", choices=["mask", "utf8", "all"], default="mask")
+    p.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        datefmt="%Y/%m/%d %H:%M:%S")
+    try:
+        if args.command == "echo-server":
+            return run(lambda stop: echo_server(args.host, args.port, args.path or None, stop))
+        if args.command == "client":
+            return run(lambda stop: client(args.url, args.interval, args.count, stop))
+        if args.command == "demo":
+            return run(demo)
+        _bench.run(args.suite, quick=args.quick)
+        return 0
+    except ValueError as exc:  # a bad URL, a bad option
+        log.error("%s", exc)
+        return 2
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1

@@ -1,0 +1,344 @@
+"""The sans-IO WebSocket connection (RFC 6455 sections 5-7): bytes in, events
+out; calls in, bytes out. No sockets, no asyncio, no clocks.
+
+Strategy: the FrameParser (C when built) does every per-frame rule and the
+unmasking; this layer routes frames to events. The common case, a whole
+message in one uncompressed frame, takes one branch and one allocation for
+its event; fragments, compression and control frames take the slower paths.
+Text is checked by CPython's UTF-8 decoder for a whole frame (it decodes and
+validates in one pass, faster than validating first), and by the streaming
+validator frame by frame for fragmented or compressed text, so an invalid
+byte fails the connection (1007) in the frame that carries it.
+
+Use::
+
+    conn = Connection("server", compression=handshake.compression)
+    conn.receive_data(data)            # b"" at EOF; raises on a violation
+    for event in conn.events(): ...
+    sock.send(conn.bytes_to_send())    # pongs, the close echo, error closes
+    sock.send(conn.send_text("hi"))
+"""
+from __future__ import annotations
+
+import codecs
+import enum
+from typing import Any
+
+from wsfast._impl import Utf8Validator
+from wsfast.deflate import NegotiatedDeflate
+from wsfast.errors import ConnectionClosed, InvalidUTF8, ProtocolError
+from wsfast.events import (BinaryFragment, BinaryMessage, CloseReceived, Event, Ping, Pong,
+                           TextFragment, TextMessage)
+from wsfast.frames import FrameParser, build_frame, encode_close, parse_close
+
+__all__ = ["Connection", "State"]
+
+_new = tuple.__new__
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+def _deflate_bound(size: int | None) -> int | None:
+    """The most bytes deflate may produce for ``size`` bytes of input
+    (5-byte stored-block headers, generously)."""
+    return None if size is None else size + (size >> 8) + 64
+
+
+class State(enum.IntEnum):
+    """Where the connection is in its life (RFC 6455 section 4 and 7)."""
+
+    CONNECTING = 0  # opening handshake in progress (before a Connection exists)
+    OPEN = 1        # messages flow both ways
+    CLOSING = 2     # we sent Close (or failed) and wait for the peer's
+    CLOSED = 3      # both Close frames exchanged, or the transport ended
+
+
+OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
+
+
+class Connection:
+    """One WebSocket connection after its opening handshake, without I/O.
+
+    - ``role``: "client" (masks what it sends) or "server".
+    - ``max_message_size``: a message (and, with compression, its compressed
+      payload) over this many bytes fails the connection with 1009; None for
+      no limit.
+    - ``max_frame_size``: a limit per frame; None means ``max_message_size``.
+    - ``compression``: the ``NegotiatedDeflate`` from the handshake, or None.
+    - ``stream_fragments``: hand out TextFragment/BinaryFragment events as
+      frames arrive instead of whole messages.
+
+    ``receive_data`` never sends: replies (pongs, the close echo, the Close
+    after a violation) queue in ``bytes_to_send()``. The ``send_*`` methods
+    return the frame bytes for the caller to write.
+
+    For the I/O layer (RFC 6455 section 7.1.1): after every
+    ``receive_data``, write ``bytes_to_send()``. When ``state`` is CLOSED
+    (both Close frames exchanged) a server closes the transport at once and
+    a client waits a little for the server to close it. After a
+    ProtocolError (state CLOSING, our Close queued) close the transport once
+    that Close is written; no reply needs to be awaited.
+    """
+
+    __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
+                 "stream_fragments", "_client", "_parser", "_feed", "_deflate", "_events",
+                 "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_parts",
+                 "_validator", "_decoder")
+
+    def __init__(self, role: str, *, max_message_size: int | None = 1 << 20,
+                 max_frame_size: int | None = None,
+                 compression: NegotiatedDeflate | None = None,
+                 stream_fragments: bool = False) -> None:
+        if role not in ("client", "server"):
+            raise ValueError(f'role must be "client" or "server", not {role!r}')
+        self.role = role
+        self._client = role == "client"
+        self.max_message_size = max_message_size
+        self.stream_fragments = stream_fragments
+        self._deflate = compression
+        frame_limit = max_message_size if max_frame_size is None else max_frame_size
+        wire_limit = max_message_size
+        if compression is not None:
+            # Deflate can grow incompressible data a little (stored blocks);
+            # a message that inflates to within the limit may be slightly
+            # over it on the wire. The inflated size is checked exactly.
+            frame_limit, wire_limit = _deflate_bound(frame_limit), _deflate_bound(wire_limit)
+        # UTF-8 is checked here, not in the parser: see the module comment.
+        self._parser = FrameParser(
+            role, max_frame_size=frame_limit, max_message_size=wire_limit,
+            rsv1_allowed=compression is not None, validate_utf8=False)
+        self._feed = self._parser.feed
+        self.state = OPEN
+        #: The peer's close code and reason: 1005 for a Close without code,
+        #: 1006 when the transport ended without one; None while open.
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._events: list[Event] = []
+        self._out: list[bytes] = []
+        self._reading = True   # until the peer's Close, a failure or EOF
+        self._writing = True   # until our Close (sent or queued) or EOF
+        # The fragmented (or compressed) message being received.
+        self._msg_text = False
+        self._msg_compressed = False
+        self._parts: list[bytes] = []
+        self._validator: Any = None
+        self._decoder: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.role} {self.state.name}>"
+
+    # -- receiving -----------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the transport; ``b""`` means it reached EOF.
+
+        Events go to ``events()``, replies to ``bytes_to_send()``. A protocol
+        violation queues a Close with its code (1002, 1007, 1009), moves to
+        CLOSING and raises the ProtocolError; events before it stay queued.
+        After the peer's Close or a failure, more data is ignored.
+        """
+        if not data or not self._reading:
+            self._receive_rare(data)
+            return
+        try:
+            frames = self._feed(data)
+        except ProtocolError as exc:
+            # The frames before the bad one still count (and may fail first).
+            try:
+                for frame in getattr(exc, "frames", ()):
+                    if self._frame(frame):
+                        return  # a Close came first: the rest is not read
+            except ProtocolError as first:
+                self._fail(first)
+            self._fail(exc)
+        append = self._events.append
+        try:
+            for frame in frames:
+                # The common case inline: a whole message in one plain frame.
+                if frame.fin and not frame.rsv1:
+                    opcode = frame.opcode
+                    if opcode == 1:
+                        try:
+                            append(_new(TextMessage, (frame.payload.decode(),)))
+                        except UnicodeDecodeError:
+                            raise InvalidUTF8(reason="text message is not valid UTF-8") from None
+                        continue
+                    if opcode == 2:
+                        append(_new(BinaryMessage, (frame.payload,)))
+                        continue
+                if self._frame(frame):
+                    return
+        except ProtocolError as exc:
+            self._fail(exc)
+
+    def _receive_rare(self, data: bytes) -> None:
+        if data:
+            return  # section 5.5.1: nothing counts after the peer's Close
+        self._reading = self._writing = False
+        self.state = CLOSED
+        if self.close_code is None:
+            self.close_code = 1006  # section 7.1.5: closed abnormally
+
+    def _frame(self, frame: Any) -> bool:
+        """Any frame, the slow way; True for a Close (stop reading)."""
+        opcode = frame.opcode
+        if opcode < 3:
+            self._data_frame(frame)
+        elif opcode == 9:
+            self._events.append(_new(Ping, (frame.payload,)))
+            if self._writing:
+                # Section 5.5.2: answer with the same application data.
+                self._out.append(build_frame(10, frame.payload, mask=self._client))
+        elif opcode == 10:
+            self._events.append(_new(Pong, (frame.payload,)))
+        else:  # 8, Close: the parser refuses reserved opcodes
+            self._close_frame(frame.payload)
+            return True  # section 5.5.1: nothing after a Close is processed
+        return False
+
+    def _data_frame(self, frame: Any) -> None:
+        """A fragment, or a compressed message (RSV1, RFC 7692 section 6)."""
+        opcode, fin, payload = frame.opcode, frame.fin, frame.payload
+        if opcode:  # first frame of a message
+            self._msg_text = opcode == 1
+            self._msg_compressed = frame.rsv1
+        if self._msg_compressed:
+            payload = self._deflate.decompress(  # type: ignore[union-attr]
+                payload, fin, self.max_message_size)
+            if opcode and fin and not self.stream_fragments:
+                self._whole(payload)
+                return
+        if self._msg_text:
+            validator = self._validator
+            if validator is None:
+                validator = self._validator = Utf8Validator()
+            # Fail as soon as a frame can no longer be valid UTF-8.
+            if not validator.feed(payload):
+                validator.reset()
+                raise InvalidUTF8(reason="text message is not valid UTF-8")
+            if fin:
+                complete = validator.finish()
+                validator.reset()
+                if not complete:
+                    raise InvalidUTF8(reason="text message ends inside a UTF-8 character")
+        if self.stream_fragments:
+            self._fragment(payload, fin)
+        elif not fin:
+            self._parts.append(payload)
+        else:
+            parts = self._parts
+            parts.append(payload)
+            self._parts = []
+            self._whole(b"".join(parts))
+
+    def _whole(self, data: bytes) -> None:
+        if self._msg_text:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                raise InvalidUTF8(reason="text message is not valid UTF-8") from None
+            self._events.append(_new(TextMessage, (text,)))
+        else:
+            self._events.append(_new(BinaryMessage, (data,)))
+
+    def _fragment(self, data: bytes, fin: bool) -> None:
+        if not self._msg_text:
+            self._events.append(_new(BinaryFragment, (data, fin)))
+            return
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = _utf8_decoder()
+        try:
+            text = decoder.decode(data, fin)
+        except UnicodeDecodeError:
+            raise InvalidUTF8(reason="text message is not valid UTF-8") from None
+        finally:
+            if fin:
+                decoder.reset()
+        self._events.append(_new(TextFragment, (text, fin)))
+
+    def _close_frame(self, payload: bytes) -> None:
+        code, reason = parse_close(payload)  # ProtocolError 1002 / InvalidUTF8 1007
+        self.close_code, self.close_reason = code, reason
+        self._events.append(_new(CloseReceived, (code, reason)))
+        self._reading = False
+        if self._writing:
+            # Section 5.5.1: echo the status code; 1005 means none was sent.
+            self._out.append(build_frame(8, encode_close(1000 if code == 1005 else code, ""),
+                                         mask=self._client))
+            self._writing = False
+        self.state = CLOSED
+
+    def _fail(self, exc: ProtocolError) -> None:
+        """Section 7.1.7, Fail the WebSocket Connection: send a Close with the
+        error's code unless one went already, then stop."""
+        self._reading = False
+        if self._writing:
+            # A close reason holds at most 123 bytes (section 5.5).
+            reason = exc.reason.encode()[:123].decode(errors="ignore")
+            self._out.append(build_frame(8, encode_close(exc.close_code, reason),
+                                         mask=self._client))
+            self._writing = False
+            self.state = CLOSING
+        raise exc
+
+    def events(self) -> list[Event]:
+        """The events received since the last call, oldest first."""
+        events = self._events
+        self._events = []
+        return events
+
+    def bytes_to_send(self) -> bytes:
+        """Frames this side owes the peer (pongs, close echo, error close),
+        to write to the transport; clears them."""
+        if not self._out:
+            return b""
+        out = b"".join(self._out)
+        self._out = []
+        return out
+
+    # -- sending -------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if not self._writing:
+            raise ConnectionClosed(self.close_code if self.close_code is not None else 1006,
+                                   self.close_reason)
+
+    def send_text(self, text: str) -> bytes:
+        """A text message as frame bytes; ConnectionClosed after Close."""
+        if not self._writing:
+            self._check_open()
+        data = text.encode()
+        deflate = self._deflate
+        if deflate is not None and len(data) >= deflate.threshold:
+            return build_frame(1, deflate.compress(data), rsv1=True, mask=self._client)
+        return build_frame(1, data, mask=self._client)
+
+    def send_binary(self, data: bytes | bytearray | memoryview) -> bytes:
+        """A binary message as frame bytes; ConnectionClosed after Close."""
+        if not self._writing:
+            self._check_open()
+        if type(data) is str:
+            raise TypeError("send_binary takes bytes; use send_text for a str")
+        deflate = self._deflate
+        if deflate is not None and len(data) >= deflate.threshold:
+            return build_frame(2, deflate.compress(data), rsv1=True, mask=self._client)
+        return build_frame(2, data, mask=self._client)
+
+    def ping(self, payload: bytes = b"") -> bytes:
+        """A Ping frame (payload up to 125 bytes)."""
+        self._check_open()
+        return build_frame(9, payload, mask=self._client)
+
+    def pong(self, payload: bytes = b"") -> bytes:
+        """An unsolicited Pong frame, a one-way heartbeat (section 5.5.3)."""
+        self._check_open()
+        return build_frame(10, payload, mask=self._client)
+
+    def close(self, code: int = 1000, reason: str = "") -> bytes:
+        """Start the closing handshake: the Close frame to send. The state
+        becomes CLOSING until the peer's Close arrives."""
+        self._check_open()
+        frame = build_frame(8, encode_close(code, reason), mask=self._client)
+        self._writing = False
+        self.state = CLOSING
+        return frame
