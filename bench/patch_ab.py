@@ -1,6 +1,7 @@
 """wsfast.patch() before/after, interleaved: robust numbers on a noisy machine.
 
     python bench/patch_ab.py [--pairs 15]
+    python bench/patch_ab.py --functions    # each library's masking call alone
 
 bench/test_bench_patch.py times all unpatched rounds, then all patched ones;
 on a shared machine the load drifts between the two. Here every sample of
@@ -74,12 +75,75 @@ def server_pairs(library, size, messages, count):
             after.close()
 
 
+def function_rows():
+    """Each library's own masking call against wsfast's replacement, alone:
+    (name, size, original seconds, replacement seconds), best of 5."""
+    import timeit
+    key = os.urandom(4)
+    cases = []
+    try:
+        import websockets.frames as wsf
+        cases.append(("websockets apply_mask", lambda: wsf.apply_mask,
+                      lambda f, d: f(d, key)))
+    except ImportError:
+        pass
+    try:
+        import tornado.websocket as tw
+        cases.append(("tornado _websocket_mask", lambda: tw._websocket_mask,
+                      lambda f, d: f(key, d)))
+    except ImportError:
+        pass
+    try:
+        import aiohttp._websocket.writer as aw
+        cases.append(("aiohttp websocket_mask", lambda: aw.websocket_mask,
+                      lambda f, d: f(key, bytearray(d))))
+    except ImportError:
+        pass
+    try:
+        import wsproto.frame_protocol as wp
+        cases.append(("wsproto XorMaskerSimple", lambda: wp.XorMaskerSimple,
+                      lambda f, d: f(key).process(d)))
+    except ImportError:
+        pass
+    try:
+        import autobahn.websocket.protocol as ap
+        cases.append(("autobahn xor masker", lambda: ap.create_xor_masker,
+                      lambda f, d: f(key, len(d)).process(d)))
+    except ImportError:
+        pass
+    rows = []
+    for name, lookup, call in cases:
+        for size in (32, 1 << 20):
+            data = os.urandom(size)
+            number = 20000 if size < 100 else 20
+            times = []
+            for patched in (False, True):
+                wsfast.unpatch()
+                if patched:
+                    wsfast.patch(name.split()[0])
+                func = lookup()
+                times.append(min(timeit.repeat(lambda: call(func, data), number=number,
+                                               repeat=5)) / number)
+            wsfast.unpatch()
+            rows.append((name, size, *times))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=15)
+    parser.add_argument("--functions", action="store_true",
+                        help="time only each library's masking call, original and patched")
     args = parser.parse_args()
     print(f"wsfast {wsfast.__version__}, {wsfast.IMPLEMENTATION} ({wsfast.KERNEL}), "
           f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    if args.functions:
+        print("| function | size | original | wsfast | speedup |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for name, size, before, after in function_rows():
+            print(f"| {name} | {'32 B' if size == 32 else '1 MiB'} | {before * 1e6:,.2f} µs "
+                  f"| {after * 1e6:,.2f} µs | {before / after:.1f}x |")
+        return
     rows = [("wsproto echo, 1 MiB, in memory", 1, lambda: wsproto_pairs(args.pairs))]
     for library in ("websockets", "aiohttp"):
         rows.append((f"{library} server, 32 B", 1000,
