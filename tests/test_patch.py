@@ -203,6 +203,22 @@ def test_different_signature_is_skipped_with_a_warning(monkeypatch):
     assert fp.XorMaskerSimple is TwoArgMasker
 
 
+@needs("aiohttp")
+def test_aiohttp_reader_with_other_parameters_is_skipped_with_a_warning(monkeypatch):
+    import aiohttp.client
+    import aiohttp.web_ws
+
+    class FutureReader:  # an aiohttp whose reader takes its options differently
+        def __init__(self, queue, options):
+            pass
+
+    monkeypatch.setattr(aiohttp.web_ws, "WebSocketReader", FutureReader)
+    with pytest.warns(PatchWarning, match=r"aiohttp\.web_ws\.WebSocketReader takes"):
+        assert wsfast.patch("aiohttp") == {}
+    assert aiohttp.web_ws.WebSocketReader is FutureReader
+    assert aiohttp.client.WebSocketReader.__module__.startswith("aiohttp.")
+
+
 @needs("websockets")
 def test_old_version_is_skipped_with_a_warning(monkeypatch):
     import websockets.frames
@@ -681,12 +697,15 @@ def _aiohttp_read(reader_cls, queue_cls, wire, cuts, compress, decode_text=True)
 
 
 def _frame_bytes(opcode, payload, fin, rsv1, key):
+    """A frame as a client sends it (masked with key) or a server (key None)."""
     head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
-    n = len(payload)
+    n, mask_bit = len(payload), 0x80 if key is not None else 0
     if n < 126:
-        head += bytes([0x80 | n])
+        head += bytes([mask_bit | n])
     else:
-        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        head += bytes([mask_bit | 126]) + n.to_bytes(2, "big")
+    if key is None:
+        return head + payload
     return head + key + wsfast.apply_mask(payload, key)
 
 
@@ -742,14 +761,17 @@ def _invalid_text_seen(specs, compress):
 
 @needs("aiohttp")
 @given(specs=frame_specs, key=keys, cuts=st.lists(st.integers(0, 3000), max_size=4),
-       compress=st.booleans(), decode_text=st.booleans())
-def test_aiohttp_reader_matches_aiohttp(specs, key, cuts, compress, decode_text):
-    """Random frame streams, valid or not: the same messages and close code as
-    aiohttp's own reader (or, where wsfast fails fast inside a message, the
-    same code with a prefix of aiohttp's messages)."""
+       compress=st.booleans(), decode_text=st.booleans(), client=st.booleans())
+def test_aiohttp_reader_matches_aiohttp(specs, key, cuts, compress, decode_text, client):
+    """Random frame streams, valid or not, to a server's reader (masked frames)
+    or a client's (unmasked): the same messages and close code as aiohttp's
+    own reader (or, where wsfast fails fast inside a message, the same code
+    with a prefix of aiohttp's messages)."""
     from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
     from wsfast.integrations import _aiohttp
     wsfast.patch("aiohttp")  # loads the aiohttp names the reader uses
+    ours_cls = _aiohttp.ClientWebSocketReader if client else _aiohttp.WebSocketReader
+    key = None if client else key
     wire = b""
     for opcode, payload, fin, rsv1, deflate in specs:
         rsv1 = rsv1 and compress and opcode in (1, 2)
@@ -758,8 +780,8 @@ def test_aiohttp_reader_matches_aiohttp(specs, key, cuts, compress, decode_text)
         wire += _frame_bytes(opcode, payload, fin or opcode >= 8, rsv1, key)
     theirs = _aiohttp_read(WebSocketReader, WebSocketDataQueue, wire, cuts, compress,
                            decode_text)
-    ours = _aiohttp_read(_aiohttp.WebSocketReader, _aiohttp._Aiohttp.queue, wire, cuts,
-                         compress, decode_text)
+    ours = _aiohttp_read(ours_cls, _aiohttp._Aiohttp.queue, wire, cuts, compress,
+                         decode_text)
     if ours[1] == 1002 and _empty_fragment_interleaved(specs):
         # aiohttp overlooks this violation; wsfast refuses it (documented).
         assert ours[0] == theirs[0][:len(ours[0])]
