@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import os
 import random
+import socket
 import subprocess
 import sys
 import warnings
@@ -826,3 +827,72 @@ def test_aiohttp_reader_stalls_and_resumes_on_a_full_queue(ours):
     stalled, queued, got = asyncio.run(go())
     assert stalled and queued < len(payloads)
     assert got == payloads
+
+
+# --- uvicorn, on top of websockets and wsproto ---------------------------------
+
+async def _uvicorn_echo(ws_impl, messages):
+    """Echo messages through a uvicorn server (ASGI echo app, --ws ws_impl),
+    driven by wsfast's own client (which no patch touches)."""
+    import uvicorn
+
+    from wsfast.asyncio import connect
+
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        while True:
+            event = await receive()
+            if event["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+            elif event["type"] == "websocket.receive":
+                await send({"type": "websocket.send", **{k: v for k, v in event.items()
+                                                          if k in ("bytes", "text") and v is not None}})
+            else:
+                return
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, ws=ws_impl, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):  # started within 5 s
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        port = sock.getsockname()[1]
+        out = []
+        async with connect(f"ws://127.0.0.1:{port}/", compression=None) as ws:
+            for message in messages:
+                await ws.send(message)
+                out.append(await asyncio.wait_for(ws.recv(), 10))
+        return out
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn is not installed")
+@pytest.mark.parametrize("ws_impl,library,kernel", [
+    ("websockets", "websockets", "_wsfast_mask"),
+    ("websockets-sansio", "websockets", "_wsfast_mask"),
+    ("wsproto", "wsproto", "_mask_into"),
+])
+def test_uvicorn_runs_on_the_patched_library(monkeypatch, ws_impl, library, kernel):
+    """uvicorn's --ws implementations unmask with the patched library code."""
+    if not installed[library]:
+        pytest.skip(f"{library} is not installed")
+    module = importlib.import_module(f"wsfast.integrations._{library}")
+    calls = spy_on(monkeypatch, module, kernel)
+    messages = ["hello uvicorn", os.urandom(100000), "€" * 1000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # websockets.legacy
+        before = asyncio.run(_uvicorn_echo(ws_impl, messages))
+        assert calls == []
+        with Patched(library):
+            calls.clear()
+            after = asyncio.run(_uvicorn_echo(ws_impl, messages))
+    assert before == after == messages
+    sizes = [len(m.encode() if isinstance(m, str) else m) for m in messages]
+    assert sizes[0] in calls  # the small message, unmasked in one piece
+    assert sum(calls) >= sum(sizes)  # every byte the server received was unmasked by wsfast
