@@ -1,7 +1,24 @@
 """Benchmarks (pytest-benchmark): ``python -m pytest bench``. Each run
 records which wsfast implementation and C kernel it measured, in the JSON
-and in the report header."""
+and in the report header.
+
+The kernel benchmarks (test_bench_mask.py, test_bench_utf8.py) make every
+implementation its own test function (test_<impl>) and every size its own
+parameter id, so that
+
+    python -m pytest bench/test_bench_mask.py bench/test_bench_utf8.py --benchmark-group-by=param
+
+prints one table per operation and size with all implementations side by
+side (times there are per round: 100 calls below 4 KiB, see SMALL).
+Implementations that are not installed, and kernel variants this CPU cannot
+run, are skipped with the reason.
+"""
+import contextlib
+
+import pytest
+
 import wsfast
+from wsfast import _bench
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -11,3 +28,26 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 def pytest_report_header() -> str:
     return f"wsfast {wsfast.__version__}: implementation={wsfast.IMPLEMENTATION}, " \
            f"kernel={wsfast.KERNEL}"
+
+
+# Calls per timed round below this size: one call would be mostly the
+# harness's own overhead. Reported times are per call (bench/report.py
+# divides by extra_info["calls"]); pytest-benchmark's tables show per round.
+SMALL = 4096
+CALLS_SMALL = 100
+
+
+def run_impl(benchmark, impl, data, key, check):
+    """Benchmark impl on data after checking, once, that check(callable) is
+    true (the check runs the callable)."""
+    if impl.make is None:
+        pytest.skip(impl.missing)
+    fn = impl.make(data, key)
+    calls = CALLS_SMALL if len(data) < SMALL else 1
+    benchmark.extra_info["bytes"] = len(data)
+    benchmark.extra_info["calls"] = calls
+    benchmark.extra_info["implementation"] = impl.label
+    with (_bench.kernel(impl.label.rsplit(" ", 1)[1]) if impl.label.startswith("wsfast C ")
+          else contextlib.nullcontext()):
+        assert check(fn), impl.label
+        benchmark(_bench.batch(fn, calls) if calls > 1 else fn)

@@ -194,3 +194,36 @@ def test_check_aiohttp(loop):
     async def drain():
         return [await queue.read() for _ in range(FRAMES)]
     assert len(loop.run_until_complete(drain())) == FRAMES
+
+
+# ---- Frame objects and building frames ---------------------------------------
+
+FRAME_IMPLS = {"wsfast-c": "wsfast._speedups", "wsfast-pure": "wsfast._pure"}
+
+
+@pytest.mark.parametrize("impl", list(FRAME_IMPLS))
+def test_frame_creation(benchmark, impl):
+    """10,000 Frame objects through the public constructor."""
+    module = pytest.importorskip(FRAME_IMPLS[impl])
+    frame, payload = module.Frame, b"x" * 16
+    benchmark.group = f"create {FRAMES} Frame objects"
+    benchmark(lambda: [frame(2, payload, True) for _ in range(FRAMES)])
+
+
+def _websockets_build(payload):
+    from websockets.frames import Frame, Opcode
+    return lambda: [Frame(Opcode.BINARY, payload).serialize(mask=True) for _ in range(FRAMES)]
+
+
+@pytest.mark.parametrize("impl", list(FRAME_IMPLS) + ["websockets"])
+def test_build_masked(benchmark, impl):
+    """10,000 masked 16-byte frames, as a client sends them (a key each)."""
+    payload = os.urandom(16)
+    if impl == "websockets":
+        pytest.importorskip("websockets")
+        run = _websockets_build(payload)
+    else:
+        build = pytest.importorskip(FRAME_IMPLS[impl]).build_frame
+        run = lambda: [build(2, payload, mask=True) for _ in range(FRAMES)]  # noqa: E731
+    benchmark.group = f"build {FRAMES} masked frames of 16B"
+    benchmark(run)

@@ -123,10 +123,11 @@ const char *wsf_kernel_name(void) { return LABELS[active]; }
 
 size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
                 size_t phase) {
-    uint8_t k[4];
-    wsf_rotate_key(k, key, phase);
+    uint8_t k[8];
+    for (size_t j = 0; j < 8; j++)
+        k[j] = key[(phase + j) & 3];
     if (len < WSF_MASK_SIMD_MIN)
-        wsf_mask_scalar(dst, src, len, k);
+        wsf_mask_words(dst, src, len, k);   /* small frames: no call */
     else
         mask_impl(dst, src, len, k);
     return (phase + len) & 3;

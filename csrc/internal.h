@@ -30,8 +30,9 @@
 #define WSF_UNLIKELY(x) (x)
 #endif
 
-/* Below this many bytes the SIMD set-up costs more than it saves
- * (measured with bench/test_bench_mask.py; see docs/benchmarks.md). */
+/* Below this many bytes the scalar kernel is at least as fast as SIMD
+ * (out of place, in L1: AVX2 ties scalar at 32-40 bytes and wins above;
+ * measured with bench/mask_crossover.c, see docs/benchmarks.md). */
 #define WSF_MASK_SIMD_MIN 32
 
 /* The 4 key bytes as they apply from byte `offset` of a payload. */
@@ -40,6 +41,23 @@ static inline void wsf_rotate_key(uint8_t out[4], const uint8_t key[4], size_t o
     out[1] = key[(offset + 1) & 3];
     out[2] = key[(offset + 2) & 3];
     out[3] = key[(offset + 3) & 3];
+}
+
+/* dst = src ^ key 8 bytes at a time, then byte by byte; k8 is the key
+ * rotated to byte 0 of src, twice. The scalar kernel's tail, and the whole
+ * job for inputs below WSF_MASK_SIMD_MIN. */
+static inline void wsf_mask_words(uint8_t *dst, const uint8_t *src, size_t len,
+                                  const uint8_t k8[8]) {
+    uint64_t k, w;
+    size_t i = 0;
+    memcpy(&k, k8, 8);
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, src + i, 8);
+        w ^= k;
+        memcpy(dst + i, &w, 8);
+    }
+    for (; i < len; i++)
+        dst[i] = src[i] ^ k8[i & 3];
 }
 
 /* Variants: key is already rotated to byte 0 of src. */

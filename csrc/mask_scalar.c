@@ -18,12 +18,6 @@ void wsf_mask_scalar(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t
         memcpy(dst + i + 16, &c, 8);
         memcpy(dst + i + 24, &d, 8);
     }
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&a, src + i, 8);
-        a ^= k;
-        memcpy(dst + i, &a, 8);
-    }
-    /* i is a multiple of 8 here, so the key lines up with i & 3. */
-    for (; i < len; i++)
-        dst[i] = src[i] ^ key[i & 3];
+    /* i is a multiple of 8 here, so the key still starts at k8[0]. */
+    wsf_mask_words(dst + i, src + i, len - i, k8);
 }

@@ -158,9 +158,13 @@ def test_build_refuses_invalid_frames(impl, opcode, payload, kwargs, words):
 
 
 def test_build_refuses_opcode_out_of_range(impl):
-    for opcode in (-1, 16, 256):
-        with pytest.raises(ValueError):
+    for opcode in (-1, 16, 256, 2**80):
+        with pytest.raises(ValueError, match="opcode must be 0 to 15"):
             impl.build_frame(opcode, b"")
+    for opcode in (1.0, "1", None):
+        with pytest.raises(TypeError):
+            impl.build_frame(opcode, b"")
+    assert impl.build_frame(True, b"") == b"\x81\x00"  # an int, as operator.index says
 
 
 # ---- Chunking ------------------------------------------------------------

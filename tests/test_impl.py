@@ -51,3 +51,44 @@ def test_each_available_kernel_can_be_forced():
 def test_no_extensions_forces_pure_python():
     result = _import_with({"WSFAST_NO_EXTENSIONS": "1"})
     assert result.stdout.split() == ["python", "python"], result.stderr
+
+
+def _pure_copy(tmp_path):
+    """wsfast's Python files alone, as `pip install` leaves them when the
+    extension could not be built."""
+    package = tmp_path / "wsfast"
+    package.mkdir()
+    source = os.path.dirname(wsfast.__file__)
+    for name in os.listdir(source):
+        if name.endswith(".py"):
+            with open(os.path.join(source, name), "rb") as f:
+                (package / name).write_bytes(f.read())
+    return tmp_path
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="the warning is for CPython")
+def test_missing_extension_warns_once(tmp_path):
+    root = _pure_copy(tmp_path)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WSFAST_NO_EXTENSIONS", "PYTHONWARNINGS")}
+    # wsfast's dependencies (h11) come from site-packages, named directly:
+    # see -S below.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p.endswith("site-packages"))
+    code = ("import importlib, wsfast, wsfast._impl; importlib.reload(wsfast); "
+            "print(wsfast.IMPLEMENTATION, wsfast.apply_mask(b'\\x7f\\x9f\\x4d\\x51\\x58', "
+            "b'\\x37\\xfa\\x21\\x3d'))")
+    # -S: no site initialisation, so no editable-install finder (a .pth
+    # hook) can supply the extension from the source tree.
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=root, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["python", "b'Hello'"]
+    assert result.stderr.count("RuntimeWarning: wsfast's C extension is not available") == 1
+    assert "WSFAST_NO_EXTENSIONS=1" in result.stderr
+    # Choosing pure Python on purpose is silent.
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=root,
+                            env={**env, "WSFAST_NO_EXTENSIONS": "1"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["python", "b'Hello'"]
+    assert result.stderr == ""

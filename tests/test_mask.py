@@ -51,6 +51,15 @@ def test_every_small_size_every_alignment(impl, phase):
             assert copy[offset + size:] == source[offset + size:]
 
 
+@pytest.mark.parametrize("size", [*range(0, 200), 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1])
+def test_mask_into_bytearray(impl, size):
+    # bytearray has its own path in C (no Py_buffer below the no-GIL size).
+    data = os.urandom(size)
+    buf = bytearray(data)
+    assert impl.mask_into(buf, KEY, size % 4) == (size % 4 + size) % 4
+    assert buf == reference(data, KEY, size % 4)
+
+
 @given(data=st.binary(max_size=70_000), key=st.binary(min_size=4, max_size=4),
        phase=st.integers(0, 3), offset=st.integers(0, 63))
 def test_matches_reference(impl, data, key, phase, offset):

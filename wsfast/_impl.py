@@ -1,22 +1,32 @@
 """Chooses the C extension or the pure-Python twins, once, at import.
 
 WSFAST_NO_EXTENSIONS=1 forces pure Python; a missing or broken extension
-falls back to it. WSFAST_KERNEL picks a C kernel variant (see _speedups).
+falls back to it, with one RuntimeWarning on CPython (where the extension is
+expected: the slowdown should not go unnoticed). WSFAST_KERNEL picks a C
+kernel variant (see _speedups).
 """
 from __future__ import annotations
 
 import os
+import platform
+import warnings
 
 if os.environ.get("WSFAST_NO_EXTENSIONS", "") not in ("", "0"):
     from wsfast import _pure as _backend
     IMPLEMENTATION = "python"
 else:
     try:
-        from wsfast import _speedups as _backend  # type: ignore[no-redef]
+        import wsfast._speedups as _backend  # type: ignore[no-redef]
         IMPLEMENTATION = "c"
-    except ImportError:
+    except ImportError as exc:
         from wsfast import _pure as _backend
         IMPLEMENTATION = "python"
+        if platform.python_implementation() == "CPython":
+            warnings.warn(
+                f"wsfast's C extension is not available ({exc}); using the pure-Python "
+                "implementation, which is several times slower. Reinstall wsfast with a C "
+                "compiler for full speed, or set WSFAST_NO_EXTENSIONS=1 to choose pure "
+                "Python and silence this warning.", RuntimeWarning, stacklevel=2)
 
 KERNEL: str = _backend.KERNEL
 available_kernels = _backend.available_kernels

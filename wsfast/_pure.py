@@ -71,9 +71,21 @@ def apply_mask(data: object, key: object, phase: int = 0) -> bytes:
 def _xor(data: object, key: bytes) -> bytes:
     """data XOR the repeated 4-byte key, as one big integer (C inside CPython)."""
     n = len(data)  # type: ignore[arg-type]
+    words = (n + 3) >> 2
+    if words <= _REPUNIT_WORDS:
+        # The repeated key is the key times 0x...000100000001 (one 1 per
+        # 32-bit word): one small multiplication instead of building bytes.
+        value = (int.from_bytes(data, "little") ^  # type: ignore[arg-type]
+                 int.from_bytes(key, "little") * _REPUNITS[words]).to_bytes(words * 4, "little")
+        return value if words * 4 == n else value[:n]
     pattern = (key * ((n >> 2) + 1))[:n]
     value = int.from_bytes(data, "little") ^ int.from_bytes(pattern, "little")  # type: ignore[arg-type]
     return value.to_bytes(n, "little")
+
+
+# Payloads up to 1 KiB use precomputed repunits (128 KiB of ints in all).
+_REPUNIT_WORDS = 256
+_REPUNITS = [((1 << (32 * m)) - 1) // 0xFFFFFFFF for m in range(_REPUNIT_WORDS + 1)]
 
 
 def mask_into(buffer: object, key: object, phase: int = 0) -> int:
@@ -266,8 +278,8 @@ class FrameParser:
                 buf += data  # type: ignore[operator]
                 del buf[:self._parse(buf, frames)]
             else:
-                if type(data) is not bytes:
-                    data = _view(data, "data")
+                if type(data) is not bytes and type(data) is not bytearray:
+                    data = bytes(_view(data, "data"))  # slices of it are keys, payloads
                 used = self._parse(data, frames)
                 if used < len(data):  # type: ignore[arg-type]
                     self._buf += data[used:]  # type: ignore[index]
@@ -321,11 +333,15 @@ class FrameParser:
                 raise _fr.frame_error(_fr.E_MESSAGE_TOO_BIG, opcode, total, self._max_message)
         validate = self._validate and (opcode == 1 and not b0 & 0x40 or
                                        opcode == 0 and self._message_validate)
-        return (size, n, bytes(buf[pos + size - 4:pos + size]) if masked else None,
+        return (size, n, buf[pos + size - 4:pos + size] if masked else None,
                 opcode, b0 > 127, b0 & 0x40 != 0, validate)
 
     def _parse(self, buf: Any, frames: list[Frame]) -> int:
         """Take every complete frame from buf; return how many bytes they used."""
+        with memoryview(buf) as view:  # released before the buffer is resized
+            return self._parse_view(buf, view, frames)
+
+    def _parse_view(self, buf: Any, view: memoryview, frames: list[Frame]) -> int:
         pos = 0
         end = len(buf)
         header = self._header
@@ -338,11 +354,12 @@ class FrameParser:
             start = pos + size
             if start + n > end:
                 return pos
-            payload = buf[start:start + n]
-            if key is not None:
-                payload = _xor(payload, key)
-            elif type(payload) is not bytes:
-                payload = bytes(payload)
+            if key is not None:  # unmask straight from the buffer: no slice copy
+                payload = _xor(view[start:start + n], key)
+            else:
+                payload = buf[start:start + n]
+                if type(payload) is not bytes:
+                    payload = bytes(payload)
             if validate:
                 self._check_text(payload, opcode, fin)
             if opcode == 0:

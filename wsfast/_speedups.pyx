@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-# cython: freethreading_compatible=True
+# cython: freethreading_compatible=True, binding=False, embedsignature=True
+# cython: embedsignature.format=python
 """C implementation of wsfast's kernels: a binding of csrc/, nothing more.
 
 Buffers come in through the buffer protocol with a fast path for bytes (no
@@ -9,6 +10,8 @@ import os
 
 from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer,
                              PyObject_GetBuffer)
+from cpython.bytearray cimport (PyByteArray_AS_STRING, PyByteArray_CheckExact,
+                                PyByteArray_GET_SIZE)
 from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize,
                             PyBytes_GET_SIZE)
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
@@ -16,6 +19,7 @@ from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
 cimport cython
+from cpython.long cimport PyLong_Check
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
@@ -116,12 +120,10 @@ cdef inline int do_feed(uint32_t *state, const uint8_t *buf, Py_ssize_t n) noexc
     return r
 
 
-cdef inline int read_key(object key, uint8_t *out) except -1:
+cdef int read_key(object key, uint8_t *out) except -1:
+    """Copy a 4-byte key from any buffer (the slow path; bytes are read in place)."""
     cdef Py_buffer view
     cdef Py_ssize_t n
-    if PyBytes_CheckExact(key) and PyBytes_GET_SIZE(key) == 4:
-        memcpy(out, PyBytes_AS_STRING(key), 4)
-        return 0
     get_buffer(key, &view, "key")
     n = view.len
     if n == 4:
@@ -132,10 +134,15 @@ cdef inline int read_key(object key, uint8_t *out) except -1:
     return 0
 
 
-cdef inline int check_phase(Py_ssize_t phase) except -1:
-    if phase < 0 or phase > 3:
-        raise ValueError(f"phase must be 0, 1, 2 or 3, got {phase}")
-    return 0
+cdef inline const uint8_t *key_bytes(object key, uint8_t *scratch) except NULL:
+    if PyBytes_CheckExact(key) and PyBytes_GET_SIZE(key) == 4:
+        return <const uint8_t *>PyBytes_AS_STRING(key)
+    read_key(key, scratch)
+    return scratch
+
+
+cdef int bad_phase(Py_ssize_t phase) except -1:
+    raise ValueError(f"phase must be 0, 1, 2 or 3, got {phase}")
 
 
 def apply_mask(data, key, Py_ssize_t phase=0):
@@ -144,11 +151,12 @@ def apply_mask(data, key, Py_ssize_t phase=0):
     ``phase`` is the position in the key of data's first byte, so a payload
     masked in several pieces gives the same bytes as one call.
     """
-    cdef uint8_t k[4]
+    cdef uint8_t scratch[4]
+    cdef const uint8_t *k = key_bytes(key, scratch)
     cdef Input inp
     cdef bytes out
-    read_key(key, k)
-    check_phase(phase)
+    if <size_t>phase > 3:
+        bad_phase(phase)
     open_input(data, &inp, "data")
     try:
         out = PyBytes_FromStringAndSize(NULL, inp.len)
@@ -163,21 +171,27 @@ def mask_into(buffer, key, Py_ssize_t phase=0):
 
     Returns the phase for the next piece of the same payload.
     """
-    cdef uint8_t k[4]
+    cdef uint8_t scratch[4]
+    cdef const uint8_t *k = key_bytes(key, scratch)
     cdef Py_buffer view
-    cdef size_t result
-    read_key(key, k)
-    check_phase(phase)
+    cdef Py_ssize_t n
+    cdef uint8_t *p
+    if <size_t>phase > 3:
+        bad_phase(phase)
+    if PyByteArray_CheckExact(buffer) and PyByteArray_GET_SIZE(buffer) < NOGIL_MIN:
+        # Small bytearray, GIL held throughout: nothing can resize it meanwhile,
+        # so its storage is used without a Py_buffer export.
+        p = <uint8_t *>PyByteArray_AS_STRING(buffer)
+        return wsf_mask(p, p, PyByteArray_GET_SIZE(buffer), k, phase)
     get_buffer(buffer, &view, "buffer")
     try:
         if view.readonly:
             raise TypeError(
                 f"mask_into needs a writable buffer such as a bytearray, "
                 f"not a read-only {type(buffer).__name__}")
-        result = do_mask(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, k, phase)
+        return do_mask(<uint8_t *>view.buf, <const uint8_t *>view.buf, view.len, k, phase)
     finally:
         PyBuffer_Release(&view)
-    return result
 
 
 def validate_utf8(data):
@@ -394,7 +408,8 @@ cdef class FrameParser:
             take = <size_t>want if want < n - used else n - used
             self.append(src + used, take)
             used += take
-        return used
+        # Unreachable (see above); never drop the caller's bytes silently.
+        raise RuntimeError("wsfast: frame buffer did not settle in four rounds")
 
     cdef int append(self, const uint8_t *src, size_t n) except -1:
         cdef size_t cap
@@ -471,16 +486,24 @@ def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=Fa
     cdef uint8_t key[4]
     cdef Input inp
     cdef int size
-    cdef unsigned op = _fr.check_opcode(opcode)
+    cdef long op
     cdef bytes out
     cdef uint8_t *dst
+    if not PyLong_Check(opcode):
+        opcode = _fr.check_opcode(opcode)  # operator.index() rules, as the twin
+    try:
+        op = opcode
+    except OverflowError:
+        op = -1
+    if op < 0 or op > 0xF:
+        _fr.check_opcode(opcode)  # raises the twin's error
     if isinstance(payload, str):
         payload = (<str>payload).encode("utf-8")
     open_input(payload, &inp, "payload")
     try:
         if mask:
             take_key(key)
-        size = wsf_header_encode(header, op, fin, rsv1, <uint64_t>inp.len, key if mask else NULL)
+        size = wsf_header_encode(header, <unsigned>op, fin, rsv1, <uint64_t>inp.len, key if mask else NULL)
         if size < 0:
             raise _fr.build_error(-size, op)
         out = PyBytes_FromStringAndSize(NULL, size + inp.len)

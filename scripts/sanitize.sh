@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole test suite against an extension built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (WSFAST_SANITIZE=1), once per kernel variant this
+# CPU runs. The sanitized build goes to a temporary folder, never into the
+# tree; CPython itself is not sanitized, so libasan is preloaded. Needs gcc
+# (its libasan); extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# The test dependencies (the editable install of wsfast itself is shadowed
+# below by the sanitized copy), and what setup.py needs to build.
+WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q setuptools 'Cython>=3.1'
+
+libasan=$(gcc -print-file-name=libasan.so)
+if [ ! -e "$libasan" ]; then
+    echo "sanitize: SKIPPED: gcc has no libasan.so (install gcc with libasan)"
+    exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A fresh build-temp, so no object from a normal build is reused.
+CC=gcc WSFAST_SANITIZE=1 WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python setup.py -q build_ext \
+    --force --build-lib "$work/lib" --build-temp "$work/tmp" >"$work/build.log" 2>&1 \
+    || { cat "$work/build.log"; exit 1; }
+if command -v nm >/dev/null && ! nm -D "$work"/lib/wsfast/_speedups.*.so | grep __asan_init >/dev/null; then
+    echo "sanitize: the extension was built without AddressSanitizer"
+    exit 1
+fi
+mkdir -p "$work/run"
+cp -r wsfast "$work/run/"
+rm -f "$work"/run/wsfast/_speedups.*.so "$work"/run/wsfast/_speedups.*.pyd
+cp "$work"/lib/wsfast/_speedups.*.so "$work/run/wsfast/"
+
+# Run from the copy, so it (not the tree's own build) is what gets imported.
+cd "$work/run"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export WSFAST_REQUIRE_EXTENSIONS=1
+export WSFAST_HYPOTHESIS_EXAMPLES=${WSFAST_HYPOTHESIS_EXAMPLES:-100}
+sanitized() { LD_PRELOAD=$libasan "$repo/.venv/bin/python" "$@"; }
+sanitized -c 'import sys, wsfast._speedups as s; assert s.__file__.startswith(sys.argv[1]), s.__file__' \
+    "$work/run"
+# Chromium and Node do not start with libasan preloaded (it is inherited by
+# every child process); their wsfast side is the same code the Python-peer
+# interop tests run here.
+skip=()
+for f in "$repo"/tests/interop/test_browser.py "$repo"/tests/interop/test_node.py; do
+    [ -e "$f" ] && skip+=(--ignore "$f")
+done
+status=0
+for kernel in $(sanitized -c 'import wsfast; print(" ".join(wsfast.available_kernels()))'); do
+    echo "=== ASan+UBSan, WSFAST_KERNEL=$kernel"
+    WSFAST_KERNEL=$kernel sanitized -m pytest -q -p no:cacheprovider --rootdir "$repo" \
+        "${skip[@]}" "$repo/tests" "$@" || status=1
+done
+exit $status
