@@ -13,7 +13,7 @@ PY=${PYTHON:-python3}
 # The test dependencies (the editable install of wsfast itself is shadowed
 # below by the sanitized copy), and what setup.py needs to build.
 WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python -m pip install -q -e '.[test]'
-.venv/bin/python -m pip install -q setuptools 'Cython>=3.1'
+.venv/bin/python -m pip install -q --upgrade 'setuptools>=77' 'Cython>=3.1'
 
 libasan=$(gcc -print-file-name=libasan.so)
 if [ ! -e "$libasan" ]; then

@@ -8,7 +8,8 @@ first use) to CPU 1. Rounds go
 round-robin over the servers so that noise from a shared machine spreads
 evenly; the table shows the median messages/s per cell, the server's CPU use
 (near 100% means the server is the bottleneck, not the generator), and
-ratios, and the generator's own CPU use (well below 100%: it is not the
+ratios, the server's CPU time per message (steadier than msg/s when the
+machine is shared), and the generator's own CPU use (well below 100%: it is not the
 bottleneck). The raw TCP echo row is the ceiling of the loopback path itself.
 """
 import argparse
@@ -89,14 +90,19 @@ def main():
                 rate = statistics.median(r["messages_per_s"] for r in rs)
                 cpu = statistics.median(r["server_cpu"] for r in rs)
                 gen = statistics.median(r["loadgen_cpu"] for r in rs)
+                # Server CPU time per echoed message: steadier than msg/s on a
+                # shared machine, where waiting for a CPU inflates latency.
+                per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
+                                            for r in rs)
                 cell[impl] = rate
                 results.append({"connections": connections, "size": size, "server": impl,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
+                                "cpu_us_per_message": per_msg,
                                 "runs": [r["messages_per_s"] for r in rs]})
             print(f"\n{connections} connection(s), {size} B messages "
                   f"(median of {args.rounds} x {args.seconds:g} s)")
             print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
-                  f"{'x websockets':>13} {'x picows':>9}")
+                  f"{'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")
             for impl in args.servers:
                 rate = cell[impl]
                 row = next(r for r in results[::-1] if r["server"] == impl
@@ -104,7 +110,8 @@ def main():
                 ws = rate / cell["websockets"] if cell.get("websockets") else float("nan")
                 pw = rate / cell["picows"] if cell.get("picows") else float("nan")
                 print(f"  {impl:<16} {rate:10.0f} {rate * size / 1e6:8.1f} "
-                      f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} {ws:13.2f} {pw:9.2f}")
+                      f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} "
+                      f"{row['cpu_us_per_message']:10.1f} {ws:13.2f} {pw:9.2f}")
             sys.stdout.flush()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

