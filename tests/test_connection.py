@@ -491,3 +491,25 @@ def test_incompressible_message_at_the_limit_is_accepted() -> None:
     assert srv.events() == [BinaryMessage(payload)]
     with pytest.raises(MessageTooBig):
         srv.receive_data(client.send_binary(payload + b"!"))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_uncompressed_message_on_compressed_connection_gets_the_exact_limit(
+        stream: bool) -> None:
+    # Regression: with permessage-deflate negotiated the frame parser allows
+    # deflate's overhead above max_message_size; a message the peer sends
+    # without compression (RSV1 clear) used to get that slack too.
+    def conn() -> Connection:
+        return server(compression=NegotiatedDeflate(), max_message_size=100,
+                      stream_fragments=stream)
+    ok = conn()
+    ok.receive_data(frame(2, b"x" * 100))
+    assert [bytes(e[0]) for e in ok.events()] == [b"x" * 100]
+    fails_with(conn(), frame(2, b"x" * 101), MessageTooBig, 1009)
+    fails_with(conn(), frame(1, b"y" * 60, fin=False) + frame(0, b"y" * 41),
+               MessageTooBig, 1009)
+    # The count starts again with each message.
+    again = conn()
+    again.receive_data(frame(1, b"y" * 60, fin=False) + frame(0, b"y" * 40)
+                       + frame(2, b"z" * 100))
+    assert sum(len(e[0]) for e in again.events()) == 200

@@ -446,3 +446,23 @@ def test_junk_response_only_raises_handshake_error(junk: bytes) -> None:
         client.receive_data(b"")
     except HandshakeError:
         pass
+
+
+@pytest.mark.parametrize("side", [ServerHandshake, lambda: ClientHandshake("ws://a.example/")])
+def test_data_after_an_error_is_not_kept(side: object) -> None:
+    # Regression: the sticky error was re-raised as is, so each call's
+    # traceback (and the data its frames hold) was chained onto it: a peer
+    # that kept sending after a 400 made the server keep every byte.
+    import tracemalloc
+    hs = side()  # type: ignore[operator]
+    with pytest.raises(HandshakeError):
+        hs.receive_data(b"\x00" * 100 + b"\r\n\r\n")
+    tracemalloc.start()
+    try:
+        for _ in range(200):  # 12.5 MiB
+            with pytest.raises(HandshakeError):
+                hs.receive_data(b"x" * 65536)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 1 << 20, kept  # at most the last chunk, not 12.5 MiB

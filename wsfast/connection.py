@@ -26,7 +26,7 @@ from typing import Any
 
 from wsfast._impl import Utf8Validator
 from wsfast.deflate import NegotiatedDeflate
-from wsfast.errors import ConnectionClosed, InvalidUTF8, ProtocolError
+from wsfast.errors import ConnectionClosed, InvalidUTF8, MessageTooBig, ProtocolError
 from wsfast.events import (BinaryFragment, BinaryMessage, CloseReceived, Event, Ping, Pong,
                            TextFragment, TextMessage)
 from wsfast.frames import FrameParser, build_frame, encode_close, parse_close
@@ -81,8 +81,8 @@ class Connection:
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
                  "stream_fragments", "_client", "_parser", "_feed", "_deflate", "_events",
-                 "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_parts",
-                 "_validator", "_decoder")
+                 "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_msg_size",
+                 "_parts", "_validator", "_decoder")
 
     def __init__(self, role: str, *, max_message_size: int | None = 1 << 20,
                  max_frame_size: int | None = None,
@@ -119,6 +119,7 @@ class Connection:
         # The fragmented (or compressed) message being received.
         self._msg_text = False
         self._msg_compressed = False
+        self._msg_size = 0  # with compression: bytes of an uncompressed message so far
         self._parts: list[bytes] = []
         self._validator: Any = None
         self._decoder: Any = None
@@ -151,10 +152,13 @@ class Connection:
                 self._fail(first)
             self._fail(exc)
         append = self._events.append
+        # With compression the parser's limits leave room for deflate's
+        # overhead, so plain frames take the slow path that checks the limit.
+        plain_fast = self._deflate is None
         try:
             for frame in frames:
                 # The common case inline: a whole message in one plain frame.
-                if frame.fin and not frame.rsv1:
+                if frame.fin and not frame.rsv1 and plain_fast:
                     opcode = frame.opcode
                     if opcode == 1:
                         try:
@@ -207,6 +211,14 @@ class Connection:
             if opcode and fin and not self.stream_fragments:
                 self._whole(payload)
                 return
+        elif self._deflate is not None and self.max_message_size is not None:
+            # An uncompressed message on a compressed connection: the parser
+            # only checked the deflate-widened limit (see __init__).
+            size = len(payload) + (0 if opcode else self._msg_size)
+            if size > self.max_message_size:
+                raise MessageTooBig(reason=f"message of at least {size} bytes exceeds the "
+                                           f"limit of {self.max_message_size} bytes")
+            self._msg_size = size
         if self._msg_text:
             validator = self._validator
             if validator is None:

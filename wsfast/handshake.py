@@ -291,7 +291,10 @@ class _HTTPSide:
 
     def _receive(self, data: bytes) -> object:
         if self._error is not None:
-            raise self._error
+            # A fresh traceback each time: re-raising the stored exception
+            # as is would chain this call's frames, and the data they hold,
+            # onto its traceback, keeping every chunk fed after the error.
+            raise self._error.with_traceback(None)
         if self._result is not None:
             self.leftover += data
             return self._result

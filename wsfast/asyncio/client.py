@@ -50,7 +50,7 @@ class connect:
     ``async with connect(url) as ws:`` closes it on exit; ``ws = await
     connect(url)`` leaves that to you. Raises HandshakeError when the server
     refuses the upgrade, OSError when it cannot be reached, TimeoutError
-    after ``open_timeout``.
+    after ``open_timeout``. ``write_timeout``: see ``serve``.
     """
 
     def __init__(self, url: str, *, origin: str | None = None,
@@ -60,6 +60,7 @@ class connect:
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
+                 write_timeout: float | None = None,
                  ssl: ssl_module.SSLContext | None = None,
                  server_hostname: str | None = None) -> None:
         self.url = url
@@ -69,7 +70,8 @@ class connect:
                                        compression=compression_option(compression))
         self._options = dict(max_message_size=max_message_size, max_queue=max_queue,
                              ping_interval=ping_interval, ping_timeout=ping_timeout,
-                             close_timeout=close_timeout, open_timeout=None)
+                             close_timeout=close_timeout, open_timeout=None,
+                             write_timeout=write_timeout)
         self.open_timeout = open_timeout
         self.ssl = ssl
         self.server_hostname = server_hostname

@@ -4,7 +4,10 @@ Bytes from the transport go through the opening handshake, then into
 ``Connection.receive_data``; its events become messages in a bounded queue
 (reading pauses when it is full), and its replies go straight back to the
 transport. Writes wait while the transport is above its high-water mark, so
-memory stays bounded under a fast writer and under a slow reader.
+memory stays bounded under a fast writer and under a slow reader; a write
+that waits longer than ``write_timeout`` drops the connection, and while the
+peer does not read, pongs are not piled up: only those answering the latest
+pings are kept (RFC 6455 section 5.5.3 allows that).
 """
 from __future__ import annotations
 
@@ -53,7 +56,8 @@ class WebSocket(asyncio.Protocol):
 
     def __init__(self, role: str, *, max_message_size: int | None, max_queue: int,
                  ping_interval: float | None, ping_timeout: float | None,
-                 close_timeout: float, open_timeout: float | None) -> None:
+                 close_timeout: float, open_timeout: float | None,
+                 write_timeout: float | None = None) -> None:
         self.role = role
         self.max_message_size = max_message_size
         self.max_queue = max_queue
@@ -61,6 +65,7 @@ class WebSocket(asyncio.Protocol):
         self.ping_timeout = ping_timeout
         self.close_timeout = close_timeout
         self.open_timeout = open_timeout
+        self.write_timeout = write_timeout
         self.request: Any = None
         self.response: Any = None
         self.subprotocol: str | None = None
@@ -75,6 +80,8 @@ class WebSocket(asyncio.Protocol):
         self._reading_paused = False
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
+        # Pongs owed while the transport is above its high-water mark.
+        self._held_pongs = b""
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._closed: asyncio.Future[None] = self._loop.create_future()
@@ -170,11 +177,25 @@ class WebSocket(asyncio.Protocol):
             conn.send_text(message) if type(message) is str else conn.send_binary(message))
 
     async def drain(self) -> None:
-        """Wait until the transport's write buffer is below its low-water mark."""
-        if self._writing_paused and not self._lost:
-            waiter: asyncio.Future[None] = self._loop.create_future()
-            self._drain_waiters.append(waiter)
+        """Wait until the transport's write buffer is below its low-water mark
+        (at most ``write_timeout`` seconds, then the connection is dropped)."""
+        if not self._writing_paused or self._lost:
+            return
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        if self.write_timeout is None:
             await waiter
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.write_timeout)
+        except asyncio.TimeoutError:
+            # The peer has not read for write_timeout seconds: a Close frame
+            # would sit behind the unread data, so drop the connection.
+            logger.info("%s: write blocked for %ss, dropping", self.remote_address,
+                        self.write_timeout)
+            if self.transport is not None:
+                self.transport.abort()
+            await waiter  # connection_lost fails it with ConnectionClosed
 
     async def ping(self, data: bytes | None = None) -> Awaitable[float]:
         """Send a ping; return an awaitable that gives the round-trip time in
@@ -329,7 +350,15 @@ class WebSocket(asyncio.Protocol):
             elif kind is CloseReceived:
                 self.close_code, self.close_reason = event.code, event.reason
         if conn._out:
-            self._write(conn.bytes_to_send())
+            out = conn.bytes_to_send()
+            if self._writing_paused and conn.state is State.OPEN:
+                # While OPEN only pongs are owed (a Close changes the state).
+                # The peer is not reading: keep the pongs for this read's
+                # pings, the latest, instead of one more per ping forever.
+                self._held_pongs = out
+            else:
+                self._write(self._held_pongs + out)
+                self._held_pongs = b""
         if error is not None:
             logger.info("%s: %s", self.remote_address, error)
             self.close_code, self.close_reason = 1006, str(error.reason)
@@ -380,6 +409,9 @@ class WebSocket(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._writing_paused = False
+        if self._held_pongs:
+            held, self._held_pongs = self._held_pongs, b""
+            self._write(held)
         waiters, self._drain_waiters = self._drain_waiters, []
         for waiter in waiters:
             if not waiter.done():

@@ -18,6 +18,10 @@ logger = logging.getLogger("wsfast")
 
 Handler = Callable[[WebSocket], Awaitable[Any]]
 
+#: Seconds a rejected connection may keep sending (discarded) before it is
+#: closed; see ServerWebSocket._linger_then_close.
+REJECT_LINGER = 1.0
+
 
 class ServerWebSocket(WebSocket):
     """Server side: answers the opening handshake, then runs the handler."""
@@ -25,6 +29,7 @@ class ServerWebSocket(WebSocket):
     def __init__(self, server: Server, **options: Any) -> None:
         super().__init__("server", **options)
         self._server = server
+        self._rejected = False  # an HTTP error was answered; lingering
         self._handshake = ServerHandshake(
             subprotocols=server.subprotocols, origins=server.origins,
             compression=server.compression, path=server.path)
@@ -37,14 +42,35 @@ class ServerWebSocket(WebSocket):
         super().connection_lost(exc)
         self._server._connections.discard(self)
 
+    def _linger_then_close(self) -> None:
+        """Close after an HTTP error response without losing it.
+
+        Closing a socket with request bytes still unread makes the kernel
+        answer with a reset, which can destroy the response before the
+        client reads it (a client sending an oversized header would see a
+        reset, not 431). So: end our side, discard whatever still arrives
+        (the handshake error is sticky, nothing is buffered) and close at the
+        client's EOF or after REJECT_LINGER seconds, whichever comes first.
+        """
+        transport = self.transport
+        assert transport is not None
+        if not transport.can_write_eof():  # TLS: no half-close
+            transport.close()
+            return
+        transport.write_eof()
+        self._call_later(REJECT_LINGER, transport.close)
+
     def _handshake_data(self, data: bytes) -> None:
         hs = self._handshake
         try:
             request = hs.receive_data(data)
         except HandshakeError as exc:
+            if self._rejected:
+                return  # lingering after the error response: discard
             logger.info("%s: rejected handshake: %s", self.remote_address, exc)
+            self._rejected = True
             self.transport.write(hs.reject(exc))  # type: ignore[union-attr]
-            self.transport.close()  # type: ignore[union-attr]
+            self._linger_then_close()
             return
         if request is None:
             return  # incomplete: wait for more (open_timeout bounds the wait)
@@ -74,6 +100,9 @@ class Server:
 
     Use as ``async with serve(...) as server:`` or ``server = await serve(...)``;
     ``close()`` stops listening and closes every connection with 1001.
+    ``write_timeout``: drop a connection whose peer has not read for this
+    many seconds while a send waits (None: the send waits; the keepalive
+    ping, when on, still ends the connection).
     """
 
     def __init__(self, handler: Handler, host: str | Sequence[str] | None, port: int | None, *,
@@ -82,6 +111,7 @@ class Server:
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
+                 write_timeout: float | None = None,
                  compression: str | PerMessageDeflate | None = "deflate", ssl: ssl_module.SSLContext | None = None,
                  reuse_port: bool = False, backlog: int = 512) -> None:
         self.handler = handler
@@ -95,7 +125,8 @@ class Server:
         self.backlog = backlog
         self._options = dict(max_message_size=max_message_size, max_queue=max_queue,
                              ping_interval=ping_interval, ping_timeout=ping_timeout,
-                             close_timeout=close_timeout, open_timeout=open_timeout)
+                             close_timeout=close_timeout, open_timeout=open_timeout,
+                             write_timeout=write_timeout)
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[ServerWebSocket] = set()
         self._handler_tasks: set[asyncio.Future[None]] = set()

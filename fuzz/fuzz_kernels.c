@@ -1,0 +1,215 @@
+/* libFuzzer harness over the masking and UTF-8 kernels (csrc/mask_*.c,
+ * csrc/utf8_*.c, csrc/dispatch.c), every variant this CPU runs.
+ *
+ * Input: byte 0 picks the operation and a phase, bytes 1-4 are a mask key,
+ * byte 5 seeds the chunking, the rest is the payload. Each variant is
+ * checked against a reference written here, independently of csrc/:
+ *   - mask: every variant entry point (key pre-rotated) and the public
+ *     wsf_mask (any phase, in place and out of place, through the
+ *     dispatcher for each selected variant) against a byte-by-byte XOR;
+ *     no byte outside [dst, dst+len) is written (guard bytes, plus ASan on
+ *     exactly sized heap buffers);
+ *   - utf8_valid: every variant against a naive RFC 3629 decoder;
+ *   - utf8_feed: the payload cut into chunks; after each chunk the return
+ *     value says exactly whether some valid UTF-8 can still start with the
+ *     bytes so far (fail-fast, never early), and at the end the state is
+ *     ACCEPT exactly when the whole is valid.
+ * Build: see scripts/fuzz.sh.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                             \
+        }                                                                        \
+    } while (0)
+
+typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
+typedef int (*utf8_fn)(const uint8_t *, size_t);
+
+static const struct {
+    wsf_kernel kernel;
+    mask_fn mask;
+    utf8_fn utf8;
+} VARIANTS[] = {
+    {WSF_KERNEL_SCALAR, wsf_mask_scalar, wsf_utf8_valid_scalar},
+#ifdef WSF_X86
+    {WSF_KERNEL_SSE2, wsf_mask_sse2, wsf_utf8_valid_sse2},
+    {WSF_KERNEL_AVX2, wsf_mask_avx2, wsf_utf8_valid_avx2},
+#endif
+#ifdef WSF_NEON
+    {WSF_KERNEL_NEON, wsf_mask_neon, wsf_utf8_valid_neon},
+#endif
+};
+#define NVARIANTS (sizeof(VARIANTS) / sizeof(VARIANTS[0]))
+
+static int supported[NVARIANTS];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    CHECK(wsf_init("") == 0);
+    for (size_t v = 0; v < NVARIANTS; v++)
+        supported[v] = wsf_kernel_supported(VARIANTS[v].kernel);
+    return 0;
+}
+
+/* ---- the references --------------------------------------------------- */
+
+static void mask_reference(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
+                           size_t phase) {
+    for (size_t i = 0; i < len; i++)
+        dst[i] = src[i] ^ key[(i + phase) % 4];
+}
+
+/* Naive RFC 3629 decoding of one character at buf[i]: its length, 0 when
+ * the bytes there are not valid, or -1 when they are a valid but cut-off
+ * beginning (the input ends inside the character). */
+static int utf8_char(const uint8_t *buf, size_t len, size_t i) {
+    uint8_t b = buf[i];
+    int need;
+    uint32_t cp, min;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF) { need = 2; cp = b & 0x1F; min = 0x80; }
+    else if (b >= 0xE0 && b <= 0xEF) { need = 3; cp = b & 0x0F; min = 0x800; }
+    else if (b >= 0xF0 && b <= 0xF4) { need = 4; cp = b & 0x07; min = 0x10000; }
+    else return 0;
+    for (int k = 1; k < need; k++) {
+        if (i + k >= len) {
+            /* Cut off: still valid if the code point can stay in range.
+             * Check the prefix with the smallest and largest completion. */
+            uint32_t lo = cp, hi = cp;
+            for (int j = k; j < need; j++) {
+                lo = (lo << 6);
+                hi = (hi << 6) | 0x3F;
+            }
+            if (hi < min || lo > 0x10FFFF)
+                return 0;
+            /* A surrogate prefix: ED A0..BF cannot complete validly. */
+            if (lo >= 0xD800 && hi <= 0xDFFF)
+                return 0;
+            return -1;
+        }
+        if ((buf[i + k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (buf[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return need;
+}
+
+/* 1 valid, 0 invalid, -1 a valid prefix cut inside its last character. */
+static int utf8_reference(const uint8_t *buf, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        int n = utf8_char(buf, len, i);
+        if (n <= 0)
+            return n;
+        i += (size_t)n;
+    }
+    return 1;
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+static void check_mask(const uint8_t *data, size_t size, const uint8_t key[4], size_t phase) {
+    uint8_t *want = malloc(size ? size : 1);
+    uint8_t *got = malloc(size + 2);  /* one guard byte each side */
+    uint8_t rotated[4];
+    CHECK(want && got);
+    mask_reference(want, data, size, key, phase);
+    for (int k = 0; k < 4; k++)
+        rotated[k] = key[(k + phase) % 4];
+    for (size_t v = 0; v < NVARIANTS; v++) {
+        if (!supported[v])
+            continue;
+        /* The variant itself, at an odd offset (misaligned) in its buffer. */
+        got[0] = got[size + 1] = 0xA5;
+        VARIANTS[v].mask(got + 1, data, size, rotated);
+        CHECK(memcmp(got + 1, want, size) == 0);
+        CHECK(got[0] == 0xA5 && got[size + 1] == 0xA5);
+        /* The public entry point through the dispatcher, in place. */
+        CHECK(wsf_init(wsf_kernel_label(VARIANTS[v].kernel)) == 0);
+        memcpy(got + 1, data, size);
+        CHECK(wsf_mask(got + 1, got + 1, size, key, phase) == (phase + size) % 4);
+        CHECK(memcmp(got + 1, want, size) == 0);
+        CHECK(got[0] == 0xA5 && got[size + 1] == 0xA5);
+    }
+    /* Chunk by chunk with the returned phase gives the same as one call. */
+    {
+        size_t ph = phase, pos = 0, step = 1;
+        uint8_t *exact = malloc(size ? size : 1);  /* exact size: ASan sees overruns */
+        CHECK(exact);
+        while (pos < size) {
+            size_t n = size - pos < step ? size - pos : step;
+            ph = wsf_mask(exact + pos, data + pos, n, key, ph);
+            pos += n;
+            step = step * 3 + 1;
+        }
+        CHECK(memcmp(exact, want, size) == 0);
+        free(exact);
+    }
+    free(want);
+    free(got);
+}
+
+static void check_utf8(const uint8_t *data, size_t size, uint8_t seed) {
+    int want = utf8_reference(data, size);
+    uint8_t *exact = malloc(size ? size : 1);
+    CHECK(exact);
+    memcpy(exact, data, size);
+    for (size_t v = 0; v < NVARIANTS; v++) {
+        if (!supported[v])
+            continue;
+        CHECK(VARIANTS[v].utf8(exact, size) == (want == 1));
+        CHECK(wsf_init(wsf_kernel_label(VARIANTS[v].kernel)) == 0);
+        CHECK(wsf_utf8_valid(exact, size) == (want == 1));
+        /* Streaming: cut into chunks, lengths drawn from the seed. */
+        {
+            uint32_t state = WSF_UTF8_ACCEPT;
+            size_t pos = 0;
+            unsigned rng = seed * 2654435761u + 1;
+            int alive = 1;
+            while (pos < size) {
+                size_t n;
+                rng = rng * 1103515245u + 12345u;
+                n = seed == 0 ? size : 1 + (rng >> 16) % (seed < 64 ? 4u : 300u);
+                if (n > size - pos)
+                    n = size - pos;
+                alive = wsf_utf8_feed(&state, exact + pos, n);
+                pos += n;
+                /* Fail-fast and never early: alive iff the bytes so far are
+                 * valid or a valid prefix. */
+                CHECK(alive == (utf8_reference(exact, pos) != 0));
+                if (!alive)
+                    break;
+            }
+            if (alive)
+                CHECK((state == WSF_UTF8_ACCEPT) == (want == 1));
+            else
+                CHECK(want == 0);
+        }
+    }
+    free(exact);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    uint8_t key[4];
+    if (size < 6)
+        return 0;
+    memcpy(key, data + 1, 4);
+    if (data[0] & 1)
+        check_mask(data + 6, size - 6, key, (data[0] >> 1) & 3);
+    else
+        check_utf8(data + 6, size - 6, data[5]);
+    return 0;
+}
