@@ -6,4 +6,4 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
-exec .venv/bin/python -m wsfast bench --suite all --quick
+exec .venv/bin/python -m wsfast demo
