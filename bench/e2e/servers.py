@@ -5,6 +5,8 @@
 Prints READY when listening; runs until killed. Every server echoes each
 message with the same type, runs on uvloop when it is installed, and pins
 itself to CPU when given, so the load generator gets the other core.
+With WSFAST_PATCH set to library names (comma-separated) it calls
+``wsfast.patch()`` on them first (bench/test_bench_patch.py's "after").
 """
 import asyncio
 import contextlib
@@ -129,6 +131,11 @@ async def main(impl, port):
 
 if __name__ == "__main__":
     impl, port = sys.argv[1], int(sys.argv[2])
+    if os.environ.get("WSFAST_PATCH"):
+        import wsfast
+        names = os.environ["WSFAST_PATCH"].split(",")
+        if not set(names) <= set(wsfast.patch(*names)):
+            sys.exit(f"wsfast.patch({names}) did not apply: {wsfast.patched()}")
     if len(sys.argv) > 3:
         os.sched_setaffinity(0, {int(sys.argv[3])})
     try:
