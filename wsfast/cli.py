@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="echo server and client in one process, then a masking benchmark")
     p = sub.add_parser("bench", help="measure masking, UTF-8 and parsing throughput on this "
                        "machine, against a memory copy and every peer installed")
-    p.add_argument("--suite", choices=[*_benchreport.SUITES, "all"], default="mask")
+    p.add_argument("--suite", choices=[*_benchreport.SUITES, "all"], default="mask",
+                   help="masking (default), UTF-8 validation, frame parsing, or all three")
     p.add_argument("--sizes", nargs="+", type=_bench.parse_size, metavar="SIZE",
                    help="input sizes (parse: payload sizes), e.g. 16 1KiB 16MiB "
                         "(default 16 B to 16 MiB)")
