@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: install wsfast into .venv and run the demo.
+# The main job: install wsfast into .venv and run the demo: an echo server
+# and client over loopback, ending with a masking throughput line (wsfast bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
