@@ -28,8 +28,12 @@ import struct
 import subprocess
 import sys
 import time
-import tracemalloc
 from typing import Any
+
+try:
+    import tracemalloc
+except ImportError:  # PyPy has none: run_leaks cannot run there
+    tracemalloc = None  # type: ignore[assignment]
 
 try:
     import resource

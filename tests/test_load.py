@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import sys
 from typing import Any, Awaitable
 
@@ -47,10 +48,16 @@ def test_hundred_thousand_messages_through_one_connection_rss_flat() -> None:
     assert result["echoed"] == 100_000 and result["wrong"] == 0 and result["lost"] == 0
     # Server and client share this process. A leak of 50 bytes a message
     # would grow it by 4 MiB between the second and the last sample.
+    # Only under CPython's reference counting is RSS growth a leak signal:
+    # PyPy's GC and JIT warm-up grow it by several MiB on their own.
+    if platform.python_implementation() != "CPython":
+        pytest.skip("RSS is no leak signal under PyPy's GC; the echoes were checked")
     if len(result["client_rss_kib"]) > 1:  # VmRSS needs /proc (Linux)
         assert result["client_rss_growth_kib"] < 4096, result["client_rss_kib"]
 
 
+@pytest.mark.skipif(load.tracemalloc is None or not hasattr(sys, "getrefcount"),
+                    reason="no tracemalloc or sys.getrefcount in this interpreter (PyPy)")
 def test_parser_mask_and_validator_keep_no_references_or_memory() -> None:
     result = load.run_leaks(20_000)
     assert result["refcounts_after"] == result["refcounts_before"], result

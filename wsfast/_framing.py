@@ -152,7 +152,7 @@ def frame_repr(frame: object) -> str:
 FRAME_FIELDS = ("opcode", "fin", "rsv1", "rsv2", "rsv3", "payload")
 
 
-def frame_fields(frame: object) -> tuple | None:
+def frame_fields(frame: object) -> tuple[object, ...] | None:
     """A frame's fields as a tuple, or None for an object that is not a frame."""
     try:
         return tuple(getattr(frame, name) for name in FRAME_FIELDS)

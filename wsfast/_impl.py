@@ -10,13 +10,19 @@ from __future__ import annotations
 import os
 import platform
 import warnings
+from typing import TYPE_CHECKING
 
-if os.environ.get("WSFAST_NO_EXTENSIONS", "") not in ("", "0"):
+if TYPE_CHECKING:
+    # Type checkers see the C extension's stub (_speedups.pyi), which the
+    # pure twins follow: the public API has one set of types.
+    import wsfast._speedups as _backend
+    IMPLEMENTATION = "c"
+elif os.environ.get("WSFAST_NO_EXTENSIONS", "") not in ("", "0"):
     from wsfast import _pure as _backend
     IMPLEMENTATION = "python"
 else:
     try:
-        import wsfast._speedups as _backend  # type: ignore[no-redef]
+        import wsfast._speedups as _backend
         IMPLEMENTATION = "c"
     except ImportError as exc:
         from wsfast import _pure as _backend

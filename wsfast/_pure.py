@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import operator
 import struct
+import threading
 from typing import Any
 
 from wsfast import _framing as _fr
@@ -43,11 +44,10 @@ def _view(obj: object, what: str) -> memoryview:
 
 
 def _key(key: object) -> bytes:
-    if type(key) is not bytes:
-        key = bytes(_view(key, "key"))
-    if len(key) != 4:  # type: ignore[arg-type]
-        raise ValueError(f"key must be exactly 4 bytes, got {len(key)}")  # type: ignore[arg-type]
-    return key  # type: ignore[return-value]
+    k = key if type(key) is bytes else bytes(_view(key, "key"))
+    if len(k) != 4:
+        raise ValueError(f"key must be exactly 4 bytes, got {len(k)}")
+    return k
 
 
 def _phase(phase: object) -> int:
@@ -61,25 +61,24 @@ def apply_mask(data: object, key: object, phase: int = 0) -> bytes:
     """Return data XOR-ed with the 4-byte masking key (RFC 6455 section 5.3)."""
     k = _key(key)
     phase = _phase(phase)
-    if type(data) is not bytes:
-        data = _view(data, "data")
+    buf = data if type(data) is bytes else _view(data, "data")
     if phase:
         k = k[phase:] + k[:phase]
-    return _xor(data, k)
+    return _xor(buf, k)
 
 
-def _xor(data: object, key: bytes) -> bytes:
+def _xor(data: bytes | memoryview, key: bytes) -> bytes:
     """data XOR the repeated 4-byte key, as one big integer (C inside CPython)."""
-    n = len(data)  # type: ignore[arg-type]
+    n = len(data)
     words = (n + 3) >> 2
     if words <= _REPUNIT_WORDS:
         # The repeated key is the key times 0x...000100000001 (one 1 per
         # 32-bit word): one small multiplication instead of building bytes.
-        value = (int.from_bytes(data, "little") ^  # type: ignore[arg-type]
-                 int.from_bytes(key, "little") * _REPUNITS[words]).to_bytes(words * 4, "little")
-        return value if words * 4 == n else value[:n]
+        masked = (int.from_bytes(data, "little") ^
+                  int.from_bytes(key, "little") * _REPUNITS[words]).to_bytes(words * 4, "little")
+        return masked if words * 4 == n else masked[:n]
     pattern = (key * ((n >> 2) + 1))[:n]
-    value = int.from_bytes(data, "little") ^ int.from_bytes(pattern, "little")  # type: ignore[arg-type]
+    value = int.from_bytes(data, "little") ^ int.from_bytes(pattern, "little")
     return value.to_bytes(n, "little")
 
 
@@ -102,10 +101,9 @@ def mask_into(buffer: object, key: object, phase: int = 0) -> int:
 
 def validate_utf8(data: object) -> bool:
     """True when data is complete, valid UTF-8 (RFC 3629)."""
-    if type(data) is not bytes:
-        data = _view(data, "data")
+    buf = data if type(data) is bytes else _view(data, "data")
     try:
-        _decode(data, "strict", True)  # type: ignore[arg-type]
+        _decode(buf, "strict", True)
     except UnicodeDecodeError:
         return False
     return True
@@ -152,17 +150,16 @@ class Utf8Validator:
         self._failed = False
 
     def feed(self, chunk: object) -> bool:
-        if type(chunk) is not bytes:
-            chunk = _view(chunk, "chunk")
+        buf = chunk if type(chunk) is bytes else _view(chunk, "chunk")
         if self._failed:
             return False
-        data = self._pending + bytes(chunk) if self._pending else chunk  # type: ignore[arg-type]
+        data = self._pending + bytes(buf) if self._pending else buf
         try:
-            _, used = _decode(data, "strict", False)  # type: ignore[arg-type]
+            _, used = _decode(data, "strict", False)
         except UnicodeDecodeError:
             self._failed = True
             return False
-        self._pending = bytes(data[used:])  # type: ignore[index]
+        self._pending = bytes(data[used:])
         if self._pending and not _valid_prefix(self._pending):
             self._failed = True
         return not self._failed
@@ -242,7 +239,7 @@ class FrameParser:
 
     __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
                  "_buf", "_done", "_error", "_in_message", "_message_size",
-                 "_message_validate", "_utf8", "_first_byte")
+                 "_message_validate", "_utf8", "_first_byte", "_lock")
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
@@ -260,6 +257,7 @@ class FrameParser:
         self._message_size = 0
         self._message_validate = False
         self._utf8 = Utf8Validator()
+        self._lock = threading.Lock()  # one feed at a time, as the C parser
 
     @property
     def buffered(self) -> int:
@@ -267,7 +265,15 @@ class FrameParser:
         return len(self._buf)
 
     def feed(self, data: object) -> list[Frame]:
-        """Append data; return every frame now complete, in order."""
+        """Append data; return every frame now complete, in order.
+
+        Several threads may feed one parser: each feed is applied whole, one
+        after another.
+        """
+        with self._lock:
+            return self._feed(data)
+
+    def _feed(self, data: object) -> list[Frame]:
         if self._error is not None:
             error = self._error
             raise type(error)(error.close_code, error.reason)
@@ -275,14 +281,16 @@ class FrameParser:
         try:
             if self._buf:
                 buf = self._buf
-                buf += data  # type: ignore[operator]
+                buf += _view(data, "data") if type(data) is not bytes else data
                 del buf[:self._parse(buf, frames)]
             else:
-                if type(data) is not bytes and type(data) is not bytearray:
-                    data = bytes(_view(data, "data"))  # slices of it are keys, payloads
-                used = self._parse(data, frames)
-                if used < len(data):  # type: ignore[arg-type]
-                    self._buf += data[used:]  # type: ignore[index]
+                if type(data) is bytes or type(data) is bytearray:
+                    whole: bytes | bytearray = data
+                else:
+                    whole = bytes(_view(data, "data"))  # slices of it are keys, payloads
+                used = self._parse(whole, frames)
+                if used < len(whole):
+                    self._buf += whole[used:]
             if self._buf:
                 self._partial()
         except ProtocolError as exc:
@@ -292,7 +300,7 @@ class FrameParser:
             raise
         return frames
 
-    def _header(self, buf: Any, pos: int, end: int) -> tuple | None:
+    def _header(self, buf: Any, pos: int, end: int) -> tuple[Any, ...] | None:
         """wsf_frame_next's twin: None while the header is incomplete, else
         (header length, payload length, key, opcode, fin, rsv1, validate)."""
         if pos >= end:
@@ -399,7 +407,7 @@ class FrameParser:
             return
         if opcode and not done:
             self._utf8.reset()
-        chunk = buf[size + done:size + avail]
+        chunk: bytes | bytearray = buf[size + done:size + avail]
         if key is not None:
             chunk = apply_mask(chunk, key, done & 3)
         if not self._utf8.feed(chunk):
@@ -414,12 +422,15 @@ def build_frame(opcode: int, payload: object, *, fin: bool = True, rsv1: bool = 
                 mask: bool = False) -> bytes:
     """One frame's bytes: minimal length encoding (RFC 6455 section 5.2), and
     with ``mask`` a fresh key from the OS CSPRNG (section 5.3)."""
+    data: bytes | memoryview
     if isinstance(payload, str):
-        payload = payload.encode("utf-8")
-    elif type(payload) is not bytes:
-        payload = _view(payload, "payload")
+        data = payload.encode("utf-8")
+    elif type(payload) is bytes:
+        data = payload
+    else:
+        data = _view(payload, "payload")
     opcode = _fr.check_opcode(opcode)
-    n = len(payload)  # type: ignore[arg-type]
+    n = len(data)
     err = _build_error(opcode, fin, rsv1, n)
     if err:
         raise _fr.build_error(err, opcode)
@@ -432,9 +443,9 @@ def build_frame(opcode: int, payload: object, *, fin: bool = True, rsv1: bool = 
     else:
         header = struct.pack("!BBQ", b0, b1 | 127, n)
     if not mask:
-        return header + payload  # type: ignore[operator]
+        return header + data
     key = _keys.take()
-    return header + key + _xor(payload, key)
+    return header + key + _xor(data, key)
 
 
 def _build_error(opcode: int, fin: bool, rsv1: bool, n: int) -> int:

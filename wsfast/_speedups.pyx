@@ -5,6 +5,13 @@
 
 Buffers come in through the buffer protocol with a fast path for bytes (no
 Py_buffer for the common small case); the GIL is released for large inputs.
+
+Free-threaded CPython (3.13t and later): the kernel choice is made once at
+import and only read afterwards; every object whose state can change
+(Utf8Validator, Frame.payload, FrameParser, the masking-key batch) is only
+touched inside a critical section on its owner. A critical section is
+suspended wherever the thread could have dropped the GIL (Python code, a
+`with nogil` block), so state is left consistent before each such point.
 """
 import os
 
@@ -23,6 +30,16 @@ from cpython.long cimport PyLong_Check
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
+
+cdef extern from *:
+    """
+    #ifdef Py_GIL_DISABLED
+    #define WSF_FREE_THREADED 1
+    #else
+    #define WSF_FREE_THREADED 0
+    #endif
+    """
+    const bint WSF_FREE_THREADED
 
 from wsfast._kernels cimport *
 
@@ -178,9 +195,11 @@ def mask_into(buffer, key, Py_ssize_t phase=0):
     cdef uint8_t *p
     if <size_t>phase > 3:
         bad_phase(phase)
-    if PyByteArray_CheckExact(buffer) and PyByteArray_GET_SIZE(buffer) < NOGIL_MIN:
+    if (not WSF_FREE_THREADED and PyByteArray_CheckExact(buffer)
+            and PyByteArray_GET_SIZE(buffer) < NOGIL_MIN):
         # Small bytearray, GIL held throughout: nothing can resize it meanwhile,
-        # so its storage is used without a Py_buffer export.
+        # so its storage is used without a Py_buffer export. Without a GIL
+        # another thread could, so there the export (which pins the size) is taken.
         p = <uint8_t *>PyByteArray_AS_STRING(buffer)
         return wsf_mask(p, p, PyByteArray_GET_SIZE(buffer), k, phase)
     get_buffer(buffer, &view, "buffer")
@@ -219,14 +238,23 @@ cdef class Utf8Validator:
     def feed(self, chunk):
         cdef Input inp
         cdef int ok
+        cdef uint32_t state
         open_input(chunk, &inp, "chunk")
-        ok = do_feed(&self.state, inp.buf, inp.len)
+        # The kernel works on a copy: a large chunk drops the GIL, which also
+        # suspends the critical section, and no other thread may then be
+        # writing to memory the kernel holds a pointer to.
+        with cython.critical_section(self):
+            state = self.state
+            ok = do_feed(&state, inp.buf, inp.len)
+            self.state = state
         close_input(&inp)
         return ok != 0
 
+    @cython.critical_section
     def finish(self):
         return self.state == WSF_UTF8_ACCEPT
 
+    @cython.critical_section
     def reset(self):
         self.state = WSF_UTF8_ACCEPT
 
@@ -252,16 +280,32 @@ cdef class Frame:
 
     cdef public int opcode
     cdef public bint fin, rsv1, rsv2, rsv3
-    cdef public bytes payload
+    cdef bytes _payload
 
     def __init__(self, int opcode, payload=b"", bint fin=True, bint rsv1=False,
                  bint rsv2=False, bint rsv3=False):
-        self.opcode = opcode
-        self.payload = payload if PyBytes_CheckExact(payload) else bytes(memoryview(payload))
-        self.fin = fin
-        self.rsv1 = rsv1
-        self.rsv2 = rsv2
-        self.rsv3 = rsv3
+        cdef bytes data = payload if PyBytes_CheckExact(payload) else bytes(memoryview(payload))
+        with cython.critical_section(self):
+            self.opcode = opcode
+            self._payload = data
+            self.fin = fin
+            self.rsv1 = rsv1
+            self.rsv2 = rsv2
+            self.rsv3 = rsv3
+
+    # An object field, so read and replaced under the frame's critical
+    # section: a reader must take its reference before a writer can drop the
+    # old one (Cython 3.1.0, which pyproject.toml allows, does not do this for
+    # `cdef public` fields).
+    @property
+    def payload(self):
+        with cython.critical_section(self):
+            return self._payload
+
+    @payload.setter
+    def payload(self, bytes value):
+        with cython.critical_section(self):
+            self._payload = value
 
     def __repr__(self):
         return _fr.frame_repr(self)
@@ -280,7 +324,7 @@ cdef inline Frame new_frame(const wsf_frame *f, bytes payload):
     frame.rsv1 = f.rsv1
     frame.rsv2 = f.rsv2
     frame.rsv3 = f.rsv3
-    frame.payload = payload
+    frame._payload = payload  # not shared with any thread yet
     return frame
 
 
@@ -309,40 +353,54 @@ cdef class FrameParser:
 
     def __init__(self, role, *, max_frame_size=_fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size=None, rsv1_allowed=False, validate_utf8=True):
+        cdef wsf_parser fresh
         server = _fr.server_role(role)
-        wsf_parser_init(&self.p, server, bool(rsv1_allowed), bool(validate_utf8),
+        wsf_parser_init(&fresh, server, bool(rsv1_allowed), bool(validate_utf8),
                         _fr.limit(max_frame_size, "max_frame_size"),
                         _fr.limit(max_message_size, "max_message_size"))
+        with cython.critical_section(self):
+            self.p = fresh
 
     @property
     def buffered(self):
         """Bytes held for a frame that is not complete yet."""
-        return self.buf_len
+        with cython.critical_section(self):
+            return self.buf_len
 
     def feed(self, data):
-        """Append data; return every frame now complete, in order."""
+        """Append data; return every frame now complete, in order.
+
+        Several threads may feed one parser: each feed is applied whole, one
+        after another (on free-threaded CPython under a critical section).
+        """
         cdef Input inp
         cdef list frames = []
         cdef size_t used, n
-        if self.error is not None:
-            raise type(self.error)(self.error.close_code, self.error.reason)
         open_input(data, &inp, "data")
         try:
+            # All of it in the critical section: the error check, the parse
+            # and, on failure, freeing the buffer, so that no other feed can
+            # come between a failure and the state that records it. The only
+            # Python code run inside (building an error) runs while the
+            # buffer is still consistent.
             with cython.critical_section(self):
-                n = <size_t>inp.len
-                used = self.fill(inp.buf, n, frames) if self.buf_len else 0
-                if self.buf_len == 0 and used < n:
-                    used += self.parse(inp.buf + used, n - used, frames)
-                    if used < n:
-                        self.append(inp.buf + used, n - used)
-                        self.fill(NULL, 0, frames)
-        except ProtocolError as exc:
-            exc.frames = frames
-            self.error = exc
-            free(self.buf)  # a failed parser holds no memory
-            self.buf = NULL
-            self.buf_len = self.buf_cap = 0
-            raise
+                if self.error is not None:
+                    raise type(self.error)(self.error.close_code, self.error.reason)
+                try:
+                    n = <size_t>inp.len
+                    used = self.fill(inp.buf, n, frames) if self.buf_len else 0
+                    if self.buf_len == 0 and used < n:
+                        used += self.parse(inp.buf + used, n - used, frames)
+                        if used < n:
+                            self.append(inp.buf + used, n - used)
+                            self.fill(NULL, 0, frames)
+                except ProtocolError as exc:
+                    exc.frames = frames
+                    self.error = exc
+                    free(self.buf)  # a failed parser holds no memory
+                    self.buf = NULL
+                    self.buf_len = self.buf_cap = 0
+                    raise
         finally:
             close_input(&inp)
         return frames

@@ -32,6 +32,12 @@ def preview(message: str | bytes, limit: int = 60) -> str:
     return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} chars)"
 
 
+def code_of(ws: WebSocket) -> int | None:
+    """The close code as a plain number: a CloseCode prints as its name
+    before Python 3.11, and the output should read the same on all."""
+    return None if ws.close_code is None else int(ws.close_code)
+
+
 async def echo(ws: WebSocket) -> None:
     """Echo every message back, as the seed's server does."""
     log.info("Client connected from %s", ws.remote_address)
@@ -41,7 +47,7 @@ async def echo(ws: WebSocket) -> None:
             await ws.send(message)
     except ConnectionClosed as exc:
         log.info("Read error: %s", exc)
-    log.info("Client disconnected (close code %s%s)", ws.close_code,
+    log.info("Client disconnected (close code %s%s)", code_of(ws),
              f", {ws.close_reason!r}" if ws.close_reason else "")
 
 
@@ -102,7 +108,7 @@ async def client(url: str, interval: float, count: int | None, stop: asyncio.Eve
                                return_when=asyncio.FIRST_COMPLETED)
             if reader.done():
                 log.error("Read error: server closed the connection (%s %s)",
-                          ws.close_code, ws.close_reason)
+                          code_of(ws), ws.close_reason)
                 return 1
             if stop.is_set():
                 log.info("Interrupt received, closing connection.")
@@ -118,7 +124,7 @@ async def client(url: str, interval: float, count: int | None, stop: asyncio.Eve
         stopper.cancel()
         await ws.close(1000)  # waits at most close_timeout (1 s) for the server
         reader.cancel()
-    log.info("Closed: %s %s", ws.close_code, ws.close_reason)
+    log.info("Closed: %s %s", code_of(ws), ws.close_reason)
     return 0
 
 
@@ -140,7 +146,7 @@ async def demo(stop: asyncio.Event) -> int:
                 print(f"  sent and got back {preview(message)}")
             rtt = await (await ws.ping())
             print(f"  ping/pong round trip {rtt * 1e6:.0f} µs")
-        print(f"closed: code {ws.close_code} {ws.close_reason!r}")
+        print(f"closed: code {code_of(ws)} {ws.close_reason!r}")
     print()
     line = _benchreport.summary_line()
     print(line)

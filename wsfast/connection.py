@@ -329,7 +329,7 @@ class Connection:
         """A binary message as frame bytes; ConnectionClosed after Close."""
         if not self._writing:
             self._check_open()
-        if type(data) is str:
+        if type(data) is str:  # type: ignore[comparison-overlap]  # for untyped callers
             raise TypeError("send_binary takes bytes; use send_text for a str")
         deflate = self._deflate
         if deflate is not None and len(data) >= deflate.threshold:

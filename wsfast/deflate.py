@@ -239,7 +239,7 @@ class NegotiatedDeflate:
                                     zlib.Z_HUFFMAN_ONLY)
         return zlib.compressobj(self.compress_level, zlib.DEFLATED, -bits, self.mem_level)
 
-    def compress(self, data: bytes) -> bytes:
+    def compress(self, data: bytes | bytearray | memoryview) -> bytes:
         """One whole message's payload, compressed (send it with RSV1 set)."""
         c = self._compressor
         if c is None:

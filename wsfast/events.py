@@ -32,7 +32,7 @@ class Event(tuple):  # type: ignore[type-arg]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__match_args__ = cls._fields
+        setattr(cls, "__match_args__", cls._fields)
         for i, name in enumerate(cls._fields):
             setattr(cls, name, property(itemgetter(i), doc=f"The event's {name}."))
 
@@ -42,7 +42,7 @@ class Event(tuple):  # type: ignore[type-arg]
 
     # Two events are equal only when they are of the same kind.
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return type(self) is type(other) and tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self == other

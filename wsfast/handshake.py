@@ -68,7 +68,7 @@ class Headers(list):  # type: ignore[type-arg]
 
     __slots__ = ()
 
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+    def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of the field ``name``, or ``default``."""
         name = name.lower()
         for key, value in self:
@@ -372,7 +372,7 @@ class ClientHandshake(_HTTPSide):
 
     def request_bytes(self) -> bytes:
         """The GET request to send first (the same bytes on every call)."""
-        return self._request  # type: ignore[no-any-return]
+        return self._request
 
     def receive_data(self, data: bytes) -> Response | None:
         """Feed bytes from the server; the Response once the whole response
@@ -539,7 +539,8 @@ class ServerHandshake(_HTTPSide):
         host = _single(headers, "Host")
         if not host:
             raise HandshakeError(400, "missing Host header")
-        if headers.get("Content-Length", "0").strip() != "0" or headers.get("Transfer-Encoding"):
+        length = headers.get("Content-Length")
+        if (length is not None and length.strip() != "0") or headers.get("Transfer-Encoding"):
             raise HandshakeError(400, "the handshake request must not have a body")
         _check_upgrade(headers, 400, "request")
         version = headers.get_all("Sec-WebSocket-Version")

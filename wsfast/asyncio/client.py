@@ -89,7 +89,7 @@ class connect:
 
         async def open_connection() -> ClientWebSocket:
             _, ws = await loop.create_connection(
-                lambda: ClientWebSocket(handshake, **self._options),  # type: ignore[arg-type]
+                lambda: ClientWebSocket(handshake, **self._options),
                 target.host, target.port, ssl=ssl_context,
                 server_hostname=(self.server_hostname or target.host) if ssl_context else None)
             await ws._opened

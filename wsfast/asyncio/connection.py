@@ -174,7 +174,7 @@ class WebSocket(asyncio.Protocol):
             raise self._closed_error()
         # The Connection raises ConnectionClosed once a Close is sent or received.
         self.transport.write(  # type: ignore[union-attr]
-            conn.send_text(message) if type(message) is str else conn.send_binary(message))
+            conn.send_text(message) if isinstance(message, str) else conn.send_binary(message))
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its low-water mark
@@ -326,7 +326,10 @@ class WebSocket(asyncio.Protocol):
         except ProtocolError as exc:
             error = exc
         callback = self._on_message
-        for event in conn.events():
+        # Told apart by exact type (cheaper than isinstance), which mypy does
+        # not narrow on: hence Any.
+        events: list[Any] = conn.events()
+        for event in events:
             kind = type(event)
             if kind is BinaryMessage or kind is TextMessage:
                 if callback is not None:
@@ -439,9 +442,9 @@ class WebSocket(asyncio.Protocol):
                 waiter.set_exception(closed)
                 waiter.exception()
         self._pings.clear()
-        for waiter in self._drain_waiters:
-            if not waiter.done():
-                waiter.set_exception(closed)
+        for drainer in self._drain_waiters:
+            if not drainer.done():
+                drainer.set_exception(closed)
         self._drain_waiters.clear()
         if self._recv_waiter is not None and not self._recv_waiter.done():
             self._recv_waiter.set_result(None)

@@ -10,7 +10,7 @@ from wsfast.asyncio.connection import WebSocket, compression_option
 from wsfast.connection import Connection
 from wsfast.deflate import PerMessageDeflate
 from wsfast.errors import ConnectionClosed, HandshakeError
-from wsfast.handshake import ServerHandshake
+from wsfast.handshake import OriginPolicy, ServerHandshake
 
 __all__ = ["Server", "serve"]
 
@@ -107,7 +107,7 @@ class Server:
 
     def __init__(self, handler: Handler, host: str | Sequence[str] | None, port: int | None, *,
                  path: str | None = None, subprotocols: Sequence[str] | None = None,
-                 origins: str | Iterable[str] | None = None,
+                 origins: OriginPolicy = None,
                  max_message_size: int | None = 1024 * 1024, max_queue: int = 16,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20,
                  close_timeout: float = 10, open_timeout: float | None = 10,
@@ -134,7 +134,7 @@ class Server:
     async def start(self) -> Server:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: ServerWebSocket(self, **self._options), self.host, self.port,
+            lambda: ServerWebSocket(self, **self._options), self.host, self.port or 0,
             ssl=self.ssl, reuse_port=self.reuse_port or None, backlog=self.backlog)
         return self
 
