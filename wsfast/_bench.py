@@ -141,7 +141,7 @@ def _numpy_new(np: Any) -> Maker:
             np.bitwise_xor(np.frombuffer(data, np.uint32, words), k32,
                            out=out[: words * 4].view(np.uint32))
             out[words * 4:] = np.frombuffer(data, np.uint8, offset=words * 4) ^ k8[: n % 4]
-            return out.tobytes()
+            return bytes(out.tobytes())
         return run
     return make
 

@@ -80,7 +80,7 @@ def _mask_case(kind: str, kernels: list[str]) -> Case:
         if kind == "new":
             return bytes(fn()) == (original if impl.label == COPY else want)  # type: ignore
         fn()
-        return bytes(data) == (original if impl.label == COPY else want)
+        return bool(bytes(data) == (original if impl.label == COPY else want))
 
     def reset(data: Any, expect: Any) -> None:
         data[:] = expect[0]   # timing masked it an unknown number of times
@@ -94,7 +94,7 @@ def _same_bytes_or(check: Callable[[Callable[[], object], Any, Any], bool]) -> C
     """The check for a case whose memory copy returns a copy of its input."""
     def both(impl: Impl, fn: Callable[[], object], data: Any, expect: Any) -> bool:
         if impl.label == COPY:
-            return fn() == data
+            return bool(fn() == data)
         return check(fn, data, expect)
     return both
 

@@ -186,7 +186,7 @@ class WebSocketReader:
         if limit and len(data) > limit:
             raise models.WebSocketError(models.WSCloseCode.MESSAGE_TOO_BIG,
                                         f"Decompressed message exceeds size limit {limit}")
-        return data
+        return data  # type: ignore[no-any-return]
 
 
 class ClientWebSocketReader(WebSocketReader):
@@ -295,7 +295,7 @@ class _SelfCheckProtocol:
 def _init_params(cls: type) -> list[str]:
     """The constructor's parameter names; a compiled reader that hides them is
     compiled from aiohttp's Python reader, whose names are read instead."""
-    params = list(inspect.signature(cls.__init__).parameters)[1:]
+    params = list(inspect.signature(cls.__init__).parameters)[1:]  # type: ignore[misc]
     if params == ["args", "kwargs"]:
         twin = importlib.import_module("aiohttp._websocket.reader_py").WebSocketReader
         params = list(inspect.signature(twin.__init__).parameters)[1:]
