@@ -6,15 +6,13 @@ The kernel benchmarks (test_bench_mask.py, test_bench_utf8.py) make every
 implementation its own test function (test_<impl>) and every size its own
 parameter id, so that
 
-    python -m pytest bench/test_bench_mask.py bench/test_bench_utf8.py --benchmark-group-by=param
+    python -m pytest bench/test_bench_mask.py bench/test_bench_utf8.py --benchmark-group-by=group
 
-prints one table per operation and size with all implementations side by
+(or ``--benchmark-group-by=param``: the group is the parameter id) prints one table per operation and size with all implementations side by
 side (times there are per round: 100 calls below 4 KiB, see SMALL).
 Implementations that are not installed, and kernel variants this CPU cannot
 run, are skipped with the reason.
 """
-import contextlib
-
 import pytest
 
 import wsfast
@@ -47,7 +45,10 @@ def run_impl(benchmark, impl, data, key, check):
     benchmark.extra_info["bytes"] = len(data)
     benchmark.extra_info["calls"] = calls
     benchmark.extra_info["implementation"] = impl.label
-    with (_bench.kernel(impl.label.rsplit(" ", 1)[1]) if impl.label.startswith("wsfast C ")
-          else contextlib.nullcontext()):
+    # The parameter id ("new 64KiB", "utf8 mixed 1MiB") is the group, so
+    # that --benchmark-group-by=group (what scripts/bench.sh uses for every
+    # suite) puts all implementations of one operation and size side by side.
+    benchmark.group = benchmark.param
+    with _bench.using(impl):
         assert check(fn), impl.label
         benchmark(_bench.batch(fn, calls) if calls > 1 else fn)

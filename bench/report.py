@@ -30,6 +30,8 @@ def load(path: str):
         report = json.load(f)
     table: dict = defaultdict(lambda: defaultdict(dict))
     for b in report["benchmarks"]:
+        if "bytes" not in b["extra_info"]:
+            continue  # not a kernel benchmark (parser, connection): other tables
         case = b["param"]                   # e.g. "new 64KiB", "utf8 mixed 1MiB"
         op, size = case.rsplit(" ", 1)
         impl = b["extra_info"]["implementation"]

@@ -9,151 +9,25 @@ by design), so allocator costs weigh on each alike. Run::
     python -m pytest bench/test_bench_parser.py --benchmark-group-by=param:size
 
 Projects that are not installed are skipped. aiohttp and picows need an
-event loop to exist; they are fed without any socket.
+event loop to exist; they are fed without any socket. The drivers are shared
+with ``python -m wsfast bench --suite parse`` (wsfast/_bench.py).
 """
 from __future__ import annotations
 
 import asyncio
-import base64
-import logging
 import os
-import socket
 
 import pytest
 
-from wsfast import _pure, build_frame
+pytest.importorskip("pytest_benchmark", reason="pip install pytest-benchmark")
+
+from wsfast import _bench  # noqa: E402
 
 FRAMES = 10_000
 SIZES = {"16B": 16, "1KiB": 1024}
-
-
-def stream(size: int) -> bytes:
-    return b"".join(build_frame(2, os.urandom(size), mask=True) for _ in range(FRAMES))
-
-
-# Each driver takes the stream and returns a function that parses all of it
-# once and returns the number of frames it saw.
-
-def wsfast_c(data):
-    from wsfast import _speedups
-    return lambda: len(_speedups.FrameParser("server").feed(data))
-
-
-def wsfast_pure(data):
-    return lambda: len(_pure.FrameParser("server").feed(data))
-
-
-def wsproto(data):
-    from wsproto.frame_protocol import FrameProtocol
-
-    def run():
-        proto = FrameProtocol(client=False, extensions=[])
-        proto.receive_bytes(data)
-        return len([frame.payload for frame in proto.received_frames()])
-    return run
-
-
-def websockets(data):
-    # What websockets' Protocol does: Frame.parse driven by its StreamReader.
-    from websockets.frames import Frame
-    from websockets.streams import StreamReader
-
-    def run():
-        reader = StreamReader()
-        reader.feed_data(data)
-        payloads = []
-        while reader.buffer:
-            parse = Frame.parse(reader.read_exact, mask=True, max_size=1 << 20)
-            try:
-                next(parse)
-            except StopIteration as done:
-                payloads.append(done.value.data)
-        return len(payloads)
-    return run
-
-
-class _Protocol:
-    """What aiohttp's data queue calls on flow control; nothing to do here."""
-    _reading_paused = False
-
-    def pause_reading(self):
-        pass
-
-    def resume_reading(self):
-        pass
-
-
-def aiohttp(data, loop):
-    from aiohttp._websocket import reader
-
-    def run():
-        queue = reader.WebSocketDataQueue(_Protocol(), 1 << 30, loop=loop)
-        reader.WebSocketReader(queue, 1 << 20, False, False).feed_data(data)
-        return FRAMES  # checked once, in check_aiohttp
-    return run
-
-
-def picows(data, loop):
-    import picows as pw
-    from picows.picows import WSProtocol
-
-    class Listener(pw.WSListener):
-        payloads: list = []
-
-        def on_ws_frame(self, transport, frame):
-            self.payloads.append(frame.get_payload_as_bytes())
-
-    class Transport:
-        """Just enough of an asyncio transport for the opening handshake."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # never connected
-
-        def get_extra_info(self, name, default=None):
-            return self.sock if name == "socket" else default
-
-        def write(self, data):
-            pass
-
-        def is_closing(self):
-            return False
-
-        def get_write_buffer_size(self):
-            return 0
-
-    listener = Listener()
-
-    async def connect():
-        proto = WSProtocol("127.0.0.1:1", "/", False, lambda request: listener,
-                           logging.getLogger("bench"), True, None, False, 10, 10,
-                           pw.WSAutoPingStrategy.PING_WHEN_IDLE, False, 1 << 20, None, 1 << 20)
-        proto.connection_made(Transport())
-        return proto
-
-    proto = loop.run_until_complete(connect())
-
-    def feed(chunk):
-        view = memoryview(chunk)
-        while view:  # picows reads into its own buffer, as much as it offers
-            target = proto.get_buffer(-1)
-            n = min(len(target), len(view))
-            target[:n] = view[:n]
-            proto.buffer_updated(n)
-            view = view[n:]
-
-    feed(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-         b"Connection: Upgrade\r\nSec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) +
-         b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
-
-    def run():
-        listener.payloads = []
-        feed(data)
-        return len(listener.payloads)
-    return run
-
-
-DRIVERS = {"wsfast-c": wsfast_c, "wsfast-pure": wsfast_pure, "wsproto": wsproto,
-           "websockets": websockets, "aiohttp": aiohttp, "picows": picows}
-NEEDS = {"wsfast-c": "wsfast._speedups", "wsproto": "wsproto", "websockets": "websockets",
-         "aiohttp": "aiohttp", "picows": "picows"}
+# The drivers are wsfast._bench.parse_impls (shared with `wsfast bench`);
+# here the active C kernel only, pure Python and every peer installed.
+PARSERS = ["wsfast C", "wsfast pure", "picows", "aiohttp", "websockets", "wsproto"]
 
 
 @pytest.fixture(scope="module")
@@ -170,30 +44,29 @@ def size(request):
 
 @pytest.fixture(scope="module")
 def data(size):
-    return stream(SIZES[size])
+    return _bench.frame_stream(SIZES[size], FRAMES)
 
 
-@pytest.mark.parametrize("parser", list(DRIVERS))
+def parser_impl(name, loop):
+    kernels = [_bench.kernel_order()[0]]
+    for impl in _bench.parse_impls(loop, kernels):
+        if impl.label == name or (name == "wsfast C" and impl.label.startswith("wsfast C")):
+            return impl
+    raise LookupError(name)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
 def test_parse(benchmark, parser, size, data, loop):
-    if parser in NEEDS:
-        pytest.importorskip(NEEDS[parser])
-    driver = DRIVERS[parser]
-    run = driver(data, loop) if parser in ("aiohttp", "picows") else driver(data)
-    assert run() == FRAMES
-    benchmark.group = f"parse {FRAMES} masked frames of {size}"
-    benchmark.extra_info["frames"] = FRAMES
-    benchmark(run)
-
-
-def test_check_aiohttp(loop):
-    """The aiohttp driver does parse every frame (counted once, untimed)."""
-    aio = pytest.importorskip("aiohttp._websocket.reader")
-    queue = aio.WebSocketDataQueue(_Protocol(), 1 << 30, loop=loop)
-    aio.WebSocketReader(queue, 1 << 20, False, False).feed_data(stream(16))
-
-    async def drain():
-        return [await queue.read() for _ in range(FRAMES)]
-    assert len(loop.run_until_complete(drain())) == FRAMES
+    impl = parser_impl(parser, loop)
+    if impl.make is None:
+        pytest.skip(impl.missing)
+    run = impl.make(data, b"")
+    with _bench.using(impl):
+        assert run() == FRAMES
+        benchmark.group = f"parse {FRAMES} masked frames of {size}"
+        benchmark.extra_info["frames"] = FRAMES
+        benchmark.extra_info["implementation"] = impl.label
+        benchmark(run)
 
 
 # ---- Frame objects and building frames ---------------------------------------

@@ -1,5 +1,6 @@
 """UTF-8 validation throughput: wsfast (each kernel variant, and pure Python)
-against ``bytes.decode("utf-8")`` and the installed peers' validators, on
+against ``bytes.decode("utf-8")``, a memory copy (the ceiling) and the
+installed peers' validators, on
 ASCII, 2-, 3- and 4-byte and mixed text; one group per text and size."""
 import pytest
 
@@ -33,5 +34,6 @@ test_wsfast_c_avx2 = bench("wsfast C avx2")
 test_wsfast_c_neon = bench("wsfast C neon")
 test_wsfast_pure = bench("wsfast pure")
 test_bytes_decode = bench("bytes.decode")
+test_memory_copy = bench("memory copy")
 test_wsaccel = bench("wsaccel")
 test_autobahn = bench("autobahn")

@@ -2,12 +2,14 @@
 must do the operation they are labelled with (right argument order, right
 result), or the comparison means nothing. Checked here against the RFC 6455
 definition and CPython's decoder; no timing is asserted."""
-import contextlib
+import asyncio
+import io
 import os
 
 import pytest
 
-from wsfast import _bench
+import wsfast
+from wsfast import _bench, _benchreport
 
 KEY = bytes([0x37, 0xFA, 0x21, 0x3D])
 
@@ -27,7 +29,7 @@ def runnable(impls):
 def test_mask_new(size):
     data = os.urandom(size)
     for impl in runnable(_bench.mask_impls("new")):
-        with _kernel_of(impl):
+        with _bench.using(impl):
             result = impl.make(data, KEY)()
         assert bytes(result) == (data if impl.label == "memory copy" else reference(data)), impl
     assert any(i.label == "memory copy" for i in runnable(_bench.mask_impls("new")))
@@ -38,7 +40,7 @@ def test_mask_in_place(size):
     data = os.urandom(size)
     for impl in runnable(_bench.mask_impls("in place")):
         buf = bytearray(data)
-        with _kernel_of(impl):
+        with _bench.using(impl):
             impl.make(buf, KEY)()
         assert buf == (data if impl.label == "memory copy" else reference(data)), impl
 
@@ -49,7 +51,10 @@ def test_utf8(kind):
     assert 2990 < len(text) <= 3000
     text.decode("utf-8")  # whole characters only
     for impl in runnable(_bench.utf8_impls()):
-        with _kernel_of(impl):
+        if impl.label == _bench.COPY:  # the ceiling: copies, judges nothing
+            assert impl.make(text, b"")() == text
+            continue
+        with _bench.using(impl):
             assert impl.make(text, b"")(), impl
             try:
                 verdict = impl.make(text + b"\xed\xa0\x80", b"")()
@@ -58,20 +63,96 @@ def test_utf8(kind):
         assert not verdict, impl
 
 
+@pytest.mark.parametrize("size", [16, 3000])
+def test_parse(size):
+    frames = 3
+    stream = _bench.frame_stream(size, frames)
+    loop = asyncio.new_event_loop()
+    try:
+        impls = _bench.parse_impls(loop)
+        for impl in runnable(impls):
+            with _bench.using(impl):
+                got = impl.make(stream, b"")()
+            assert got == (stream if impl.label == _bench.COPY else frames), impl
+    finally:
+        loop.close()
+
+
+def test_frames_for():
+    assert _bench.frames_for(16) == 10_000
+    assert _bench.frames_for(64 * 1024) == 64
+    assert _bench.frames_for(16 * 1024 * 1024) == 1
+
+
+@pytest.mark.parametrize("text,size", [("16", 16), ("1KiB", 1024), ("64k", 65536),
+                                       ("16MiB", 16 << 20), ("2m", 2 << 20), ("125B", 125)])
+def test_parse_size(text, size):
+    assert _bench.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "0", "-1", "1.5k", "KiB", "12 parsecs"])
+def test_parse_size_rejects(text):
+    with pytest.raises(ValueError):
+        _bench.parse_size(text)
+
+
 def test_run_reports_every_implementation():
     lines = []
-    results = _bench.run("all", out=lines.append, sizes=[64])
-    labels = {r["impl"] for r in results}
+    report = _benchreport.run("all", out=lines.append, sizes=[64], quick=True, warm_heap=False)
+    labels = {r["impl"] for r in report.results}
     assert {"wsfast pure", "memory copy", "bytes.decode"} <= labels
-    assert all(r["seconds"] > 0 for r in results)
+    assert all(r["seconds"] > 0 and r["vs_copy"] > 0 for r in report.results)
+    assert not [m for m in report.not_measured if m["reason"].startswith("wrong result")]
     text = "\n".join(lines)
-    for impl in _bench.mask_impls("new", []) + _bench.utf8_impls([]):
+    loop = asyncio.new_event_loop()
+    try:
+        every = _bench.mask_impls("new") + _bench.mask_impls("in place") + \
+            _bench.utf8_impls() + _bench.parse_impls(loop)
+    finally:
+        loop.close()
+    for impl in every:
         assert impl.label in text  # measured, or listed as not measured with the reason
         if impl.make is None:
             assert impl.missing in text
 
 
-def _kernel_of(impl):
-    if impl.label.startswith("wsfast C "):
-        return _bench.kernel(impl.label.rsplit(" ", 1)[1])
-    return contextlib.nullcontext()
+def test_wrong_result_is_not_timed(monkeypatch):
+    """An implementation that does not mask is reported, not measured."""
+    broken = _bench.Impl("broken", "new", lambda data, key: lambda: data)
+    real = _bench.mask_impls
+    monkeypatch.setattr(_bench, "mask_impls", lambda kind, kernels=(): real(kind, []) + [broken])
+    report = _benchreport.run("mask", out=lambda line: None, sizes=[64], quick=True,
+                              warm_heap=False)
+    assert "broken" not in {r["impl"] for r in report.results}
+    assert {"suite": "mask", "impl": "broken", "reason": "wrong result at 64 bytes"} in \
+        report.not_measured
+
+
+def test_summary_line():
+    line = _benchreport.summary_line(4096)
+    assert line.startswith("masking 4 KiB: ")
+    assert "memory copy" in line and "pure Python" in line
+    assert ("C (" in line) == (wsfast.IMPLEMENTATION == "c")
+
+
+
+
+def test_progress_rewrites_one_line():
+    stream = io.StringIO()
+    bar = _benchreport.Progress(2, stream=stream, enabled=True)
+    bar.step("mask, 16 B: wsfast C avx2")
+    bar.show("timing round 1 of 5")
+    bar.step("mask, 16 B: memory copy")
+    bar.close()
+    text = stream.getvalue()
+    assert "\n" not in text and text.count("\r") == 4
+    assert "[  1/2]" in text and "[  2/2]" in text and "timing round 1 of 5" in text
+    assert text.endswith("\r\x1b[K")  # the line is cleared for the table
+
+
+def test_progress_is_silent_off_a_terminal():
+    stream = io.StringIO()  # isatty() is False
+    bar = _benchreport.Progress(1, stream=stream)
+    bar.step("anything")
+    bar.close()
+    assert stream.getvalue() == ""

@@ -21,6 +21,29 @@ from wsfast.frames import (CloseCode, Frame, FrameParser, Opcode, build_frame, e
                            parse_close)
 from wsfast.handshake import ClientHandshake, ServerHandshake, accept_key
 
+
+def patch(*names: str) -> dict[str, str]:
+    """Speed up installed WebSocket libraries in place (see wsfast.integrations).
+
+    With no names: every supported library that is installed. Returns what is
+    patched now, e.g. ``{"websockets": "c (avx2)"}``.
+    """
+    from wsfast.integrations import patch as _patch
+    return _patch(*names)
+
+
+def unpatch(*names: str) -> None:
+    """Restore the original objects ``patch()`` replaced (default: everywhere)."""
+    from wsfast.integrations import unpatch as _unpatch
+    _unpatch(*names)
+
+
+def patched() -> dict[str, str]:
+    """Which libraries are patched, each with the implementation it runs on."""
+    from wsfast.integrations import patched as _patched
+    return _patched()
+
+
 __all__ = [
     "BinaryFragment",
     "BinaryMessage",
@@ -56,6 +79,9 @@ __all__ = [
     "encode_close",
     "mask_into",
     "parse_close",
+    "patch",
+    "patched",
+    "unpatch",
     "validate_utf8",
     "__version__",
 ]

@@ -1,21 +1,31 @@
-"""Throughput measurement behind ``python -m wsfast bench``, and the list of
-implementations that it and the pytest-benchmark suite in ``bench/`` compare.
+"""The implementations that ``python -m wsfast bench`` and the
+pytest-benchmark suites in ``bench/`` compare, and the timing primitives
+they share. (The command's tables, JSON and plot are in ``_benchreport``.)
 
 Each implementation is an ``Impl``: a label, what it does ("new": return a
-new buffer, "in place": change a bytearray, "validate"), and
-``make(data, key)`` returning a zero-argument callable that does one
-operation on ``data`` (for "in place", data is a bytearray that it changes).
-Peers that are not installed are listed
-with the reason, never silently left out. Timings use calibrated repetitions
-(at least ~20 ms per repeat), warm caches (the same buffer every call) and the
-median of several repeats.
+new buffer, "in place": change a bytearray, "validate": check UTF-8,
+"parse": parse a buffer of masked client frames), and ``make(data, key)``
+returning a zero-argument callable that does one operation on ``data`` (for
+"in place", data is a bytearray that it changes; for "parse", the callable
+returns the number of frames it got). Peers that are not installed are
+listed with the reason, never silently left out.
+
+The adapters live here, inside the package, so that the command users run
+and the suites in bench/ measure exactly the same calls; nothing here
+imports bench/.
 """
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import ctypes
 import functools
+import logging
 import os
+import socket
 import statistics
+import sys
 import time
 import timeit
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -24,14 +34,19 @@ from wsfast import _impl, _pure
 
 KiB, MiB = 1024, 1024 * 1024
 KERNELS = ("scalar", "sse2", "avx2", "neon")
+COPY = "memory copy"
+# The largest frame a parser under test must accept (the biggest default size).
+MAX_FRAME = 32 * MiB
+
+Maker = Callable[[Any, bytes], Callable[[], object]]
 
 
 class Impl(NamedTuple):
     label: str
-    kind: str                      # "new" (returns a new buffer) or "in place" or "validate"
-    # data is bytes, or a bytearray for "in place"
-    make: Callable[[Any, bytes], Callable[[], object]] | None
+    kind: str                      # "new", "in place", "validate" or "parse"
+    make: Maker | None
     missing: str = ""              # why make is None
+    kernel: str = ""               # the wsfast C kernel variant to select while it runs
 
 
 @contextlib.contextmanager
@@ -52,7 +67,12 @@ def kernel(name: str) -> Iterator[None]:
         _speedups._select_kernel()
 
 
-def _import(module: str, name: str) -> tuple[Any, str]:
+def using(impl: Impl) -> contextlib.AbstractContextManager[None]:
+    """The context to run ``impl`` in: its kernel variant selected, if it has one."""
+    return kernel(impl.kernel) if impl.kernel else contextlib.nullcontext()
+
+
+def _import(module: str, name: str) -> tuple[object, str]:
     try:
         mod = __import__(module, fromlist=[name])
         return getattr(mod, name), ""
@@ -61,61 +81,121 @@ def _import(module: str, name: str) -> tuple[Any, str]:
 
 
 def _peer(label: str, kind: str, module: str, name: str,
-          make: Callable[[Any], Callable[[Any, bytes], Callable[[], object]]]) -> Impl:
+          make: Callable[[Any], Maker]) -> Impl:
     obj, missing = _import(module, name)
     return Impl(label, kind, make(obj) if obj is not None else None, missing)
 
 
-def _in_place(fn: Callable[..., object],
-              key_first: bool = False) -> Callable[[bytearray, bytes], Callable[[], object]]:
-    def make(buf: bytearray, key: bytes) -> Callable[[], object]:
-        return functools.partial(fn, key, buf) if key_first else functools.partial(fn, buf, key)
+def _call(fn: Callable[..., object], key_first: bool = False) -> Maker:
+    """make(data, key) -> fn(data, key) (or fn(key, data)), as a partial so
+    that ``batch`` can call it at a plain call site."""
+    def make(data: Any, key: bytes) -> Callable[[], object]:
+        return functools.partial(fn, key, data) if key_first else functools.partial(fn, data, key)
     return make
 
 
-def _c_kernel(name: str, kind: str) -> Impl:
-    label = f"wsfast C {name}"
-    if _impl.IMPLEMENTATION != "c":
-        return Impl(label, kind, None, "the C extension is not in use")
-    if name not in _impl.available_kernels():
-        return Impl(label, kind, None, f"this CPU or build cannot run {name}")
-    fn = _impl.mask_into if kind == "in place" else _impl.apply_mask
-    make = _in_place(fn) if kind == "in place" else (
-        lambda data, key: functools.partial(fn, data, key))
-    return Impl(label, kind, make)
+def _c_kernels(kind: str, kernels: Iterable[str], make: Callable[[], Maker]) -> list[Impl]:
+    """One Impl per C kernel variant; those this build or CPU cannot run are
+    listed with the reason."""
+    impls = []
+    for name in kernels:
+        label = f"wsfast C {name}"
+        if _impl.IMPLEMENTATION != "c":
+            impls.append(Impl(label, kind, None, "the C extension is not in use"))
+        elif name not in _impl.available_kernels():
+            impls.append(Impl(label, kind, None, f"this CPU or build cannot run {name}"))
+        else:
+            impls.append(Impl(label, kind, make(), kernel=name))
+    return impls
+
+
+def kernel_order() -> list[str]:
+    """The kernel variants to measure: the active one first, then the others
+    this build and CPU can run, then the rest (listed as not measured)."""
+    active = [_impl.KERNEL] if _impl.IMPLEMENTATION == "c" else []
+    return active + [k for k in KERNELS if k not in active]
+
+
+def _copy_new(data: bytes, key: bytes) -> Callable[[], object]:
+    return functools.partial(bytes, memoryview(data))
+
+
+def _copy_into(buf: bytearray, key: bytes) -> Callable[[], object]:
+    # One pass that reads n bytes and writes n bytes into the existing
+    # buffer, as in-place masking does: bytearray's same-length slice
+    # assignment is one memmove from a same-sized source.
+    return functools.partial(buf.__setitem__, slice(None), bytes(buf))
+
+
+def _numpy_new(np: Any) -> Maker:
+    # The usual numpy way: XOR the bulk as uint32 words with the key read as
+    # one word (byte order does not matter: the same bytes line up), then
+    # the last 0-3 bytes; tobytes() because the others return bytes too.
+    def make(data: bytes, key: bytes) -> Callable[[], object]:
+        k32, k8 = np.frombuffer(key, np.uint32)[0], np.frombuffer(key, np.uint8)
+
+        def run() -> bytes:
+            n = len(data)
+            words = n // 4
+            out = np.empty(n, np.uint8)
+            np.bitwise_xor(np.frombuffer(data, np.uint32, words), k32,
+                           out=out[: words * 4].view(np.uint32))
+            out[words * 4:] = np.frombuffer(data, np.uint8, offset=words * 4) ^ k8[: n % 4]
+            return bytes(out.tobytes())
+        return run
+    return make
+
+
+def _numpy_into(np: Any) -> Maker:
+    def make(buf: bytearray, key: bytes) -> Callable[[], object]:
+        k32, k8 = np.frombuffer(key, np.uint32)[0], np.frombuffer(key, np.uint8)
+
+        def run() -> None:
+            words = len(buf) // 4
+            a32 = np.frombuffer(buf, np.uint32, words)
+            np.bitwise_xor(a32, k32, out=a32)
+            tail = np.frombuffer(buf, np.uint8, offset=words * 4)
+            np.bitwise_xor(tail, k8[: len(tail)], out=tail)
+        return run
+    return make
+
+
+def _numpy() -> Any:
+    import numpy
+    return numpy
 
 
 def mask_impls(kind: str, kernels: Iterable[str] = KERNELS) -> list[Impl]:
     """Masking implementations that return a new buffer (kind="new") or
-    mask a bytearray in place (kind="in place"), wsfast and peers."""
-    impls = [_c_kernel(k, kind) for k in kernels]
+    mask a bytearray in place (kind="in place"): wsfast, a memory copy (the
+    ceiling) and the peers."""
     if kind == "new":
+        impls = _c_kernels(kind, kernels, lambda: _call(_impl.apply_mask))
         impls += [
-            Impl("memory copy", kind, lambda data, key: functools.partial(
-                bytes, memoryview(data))),
-            Impl("wsfast pure", kind, lambda data, key: functools.partial(
-                _pure.apply_mask, data, key)),
-            _peer("websockets", kind, "websockets.speedups", "apply_mask",
-                  lambda f: lambda data, key: functools.partial(f, data, key)),
+            Impl(COPY, kind, _copy_new),
+            Impl("wsfast pure", kind, _call(_pure.apply_mask)),
+            _peer("websockets", kind, "websockets.speedups", "apply_mask", _call),
             _peer("tornado", kind, "tornado.speedups", "websocket_mask",
-                  lambda f: lambda data, key: functools.partial(f, key, data)),
+                  lambda f: _call(f, key_first=True)),
             _peer("wsaccel", kind, "wsaccel.xormask", "XorMaskerSimple",
                   lambda cls: lambda data, key: lambda: cls(key).process(data)),
+            _peer("numpy", kind, "numpy", "__name__", lambda _: _numpy_new(_numpy())),
         ]
     else:
+        impls = _c_kernels(kind, kernels, lambda: _call(_impl.mask_into))
         impls += [
-            Impl("memory copy", kind, lambda buf, key: functools.partial(
-                buf.__setitem__, slice(None), bytes(buf))),
-            Impl("wsfast pure", kind, _in_place(_pure.mask_into)),
+            Impl(COPY, kind, _copy_into),
+            Impl("wsfast pure", kind, _call(_pure.mask_into)),
             _peer("aiohttp", kind, "aiohttp._websocket.mask", "_websocket_mask_cython",
-                  lambda f: _in_place(f, key_first=True)),
+                  lambda f: _call(f, key_first=True)),
+            _peer("numpy", kind, "numpy", "__name__", lambda _: _numpy_into(_numpy())),
         ]
     impls.append(Impl("picows", kind, None,
                       "picows masks inside its transport; it exports no mask function"))
     return impls
 
 
-def _validator(cls: type) -> Callable[[bytes, bytes], Callable[[], object]]:
+def _validator(cls: type) -> Maker:
     def make(data: bytes, key: bytes) -> Callable[[], object]:
         v = cls()
 
@@ -127,19 +207,12 @@ def _validator(cls: type) -> Callable[[bytes, bytes], Callable[[], object]]:
 
 
 def utf8_impls(kernels: Iterable[str] = KERNELS) -> list[Impl]:
-    """UTF-8 validators: wsfast, CPython's decoder and peers. Each callable
-    returns a true value for valid input."""
-    impls = []
-    for k in kernels:
-        label = f"wsfast C {k}"
-        if _impl.IMPLEMENTATION != "c":
-            impls.append(Impl(label, "validate", None, "the C extension is not in use"))
-        elif k not in _impl.available_kernels():
-            impls.append(Impl(label, "validate", None, f"this CPU or build cannot run {k}"))
-        else:
-            impls.append(Impl(label, "validate", lambda data, key: functools.partial(
-                _impl.validate_utf8, data)))
+    """UTF-8 validators: wsfast, CPython's decoder, a memory copy (the
+    ceiling) and peers. Each callable returns a true value for valid input."""
+    impls = _c_kernels("validate", kernels, lambda: lambda data, key: functools.partial(
+        _impl.validate_utf8, data))
     impls += [
+        Impl(COPY, "validate", _copy_new),
         Impl("bytes.decode", "validate", lambda data, key: functools.partial(
             data.decode, "utf-8")),
         Impl("wsfast pure", "validate", lambda data, key: functools.partial(
@@ -167,6 +240,188 @@ def utf8_text(kind: str, size: int) -> bytes:
     return data[: len(data.decode("utf-8", "ignore").encode())]
 
 
+# ---- Frame parsing ------------------------------------------------------------
+#
+# Each parser gets one buffer of masked client frames (binary, a random key
+# each) and does the same work: it gets every payload as bytes and keeps them
+# all until the buffer is done, as wsfast's feed() and aiohttp's queue do by
+# design, so allocator costs weigh on each alike. The callable returns how
+# many frames it got.
+
+def frame_stream(size: int, frames: int) -> bytes:
+    """``frames`` masked binary client frames of ``size`` random bytes each."""
+    from wsfast import build_frame
+    payload = os.urandom(size)
+    return b"".join(build_frame(2, payload, mask=True) for _ in range(frames))
+
+
+def frames_for(size: int, budget: int = 4 * MiB, most: int = 10_000) -> int:
+    """How many frames of ``size`` bytes to parse in one call: about
+    ``budget`` bytes of stream, at least one frame, at most ``most``."""
+    return max(1, min(most, budget // max(size, 1)))
+
+
+def _parse_with(parser_class: type) -> Maker:
+    return lambda data, key: lambda: len(parser_class("server", max_frame_size=MAX_FRAME,
+                                                      max_message_size=MAX_FRAME).feed(data))
+
+
+def _wsproto(data: bytes, key: bytes) -> Callable[[], int]:
+    from wsproto.frame_protocol import FrameProtocol
+
+    def run() -> int:
+        proto = FrameProtocol(client=False, extensions=[])  # it has no size limit
+        proto.receive_bytes(data)
+        return len([frame.payload for frame in proto.received_frames()])
+    return run
+
+
+def _websockets(data: bytes, key: bytes) -> Callable[[], int]:
+    # What websockets' Protocol does: Frame.parse driven by its StreamReader.
+    from websockets.frames import Frame
+    from websockets.streams import StreamReader
+
+    def run() -> int:
+        reader = StreamReader()
+        reader.feed_data(data)
+        payloads = []
+        while reader.buffer:
+            parse = Frame.parse(reader.read_exact, mask=True, max_size=MAX_FRAME)
+            try:
+                next(parse)
+            except StopIteration as done:
+                payloads.append(done.value.data)
+        return len(payloads)
+    return run
+
+
+class _FlowControl:
+    """What aiohttp's data queue calls on flow control; nothing to do here."""
+    _reading_paused = False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _aiohttp(loop: asyncio.AbstractEventLoop) -> Maker:
+    from aiohttp._websocket import reader
+
+    def make(data: bytes, key: bytes) -> Callable[[], int]:
+        def run() -> int:
+            queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
+            reader.WebSocketReader(queue, MAX_FRAME, False, False).feed_data(data)
+            return len(queue._buffer)  # the messages waiting to be read
+        return run
+    return make
+
+
+def _picows(loop: asyncio.AbstractEventLoop) -> Maker:
+    import picows as pw
+    from picows.picows import WSProtocol
+
+    def make(data: bytes, key: bytes) -> Callable[[], int]:
+        payloads: list[bytes] = []
+
+        class Listener(pw.WSListener):  # type: ignore[misc]
+            def on_ws_frame(self, transport: Any, frame: Any) -> None:
+                payloads.append(frame.get_payload_as_bytes())
+
+        class Transport:
+            """Just enough of an asyncio transport for the opening handshake."""
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # never connected
+
+            def get_extra_info(self, name: str, default: Any = None) -> Any:
+                return self.sock if name == "socket" else default
+
+            def write(self, data: bytes) -> None:
+                pass
+
+            def is_closing(self) -> bool:
+                return False
+
+            def get_write_buffer_size(self) -> int:
+                return 0
+
+        logger = logging.getLogger("wsfast.bench.picows")
+        logger.setLevel(logging.WARNING)   # it logs every connection at INFO
+
+        async def connect() -> Any:
+            proto = WSProtocol("127.0.0.1:1", "/", False, lambda request: Listener(), logger, True, None, False, 10, 10,
+                               pw.WSAutoPingStrategy.PING_WHEN_IDLE, False, MAX_FRAME, None,
+                               1 << 20)
+            proto.connection_made(Transport())
+            return proto
+
+        proto = loop.run_until_complete(connect())
+        Transport.sock.close()
+
+        def feed(chunk: bytes) -> None:
+            view = memoryview(chunk)
+            while view:  # picows reads into its own buffer, as much as it offers
+                target = proto.get_buffer(-1)
+                n = min(len(target), len(view))
+                target[:n] = view[:n]
+                proto.buffer_updated(n)
+                view = view[n:]
+
+        feed(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) +
+             b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+        def run() -> int:
+            payloads.clear()
+            feed(data)
+            return len(payloads)
+        return run
+    return make
+
+
+def _needs(label: str, module: str, make: Callable[[], Maker]) -> Impl:
+    try:
+        __import__(module)
+    except ImportError as exc:
+        return Impl(label, "parse", None, f"{module} unavailable: {exc}")
+    return Impl(label, "parse", make())
+
+
+def parse_impls(loop: asyncio.AbstractEventLoop, kernels: Iterable[str] = KERNELS) -> list[Impl]:
+    """Server-side frame parsers: wsfast, a memory copy of the stream (the
+    ceiling) and the peers. aiohttp and picows need an event loop to exist
+    (``loop``); they are fed without any socket."""
+    impls = _c_kernels("parse", kernels, lambda: _parse_with(_impl.FrameParser))
+    impls += [
+        Impl(COPY, "parse", _copy_new),
+        Impl("wsfast pure", "parse", _parse_with(_pure.FrameParser)),
+        _needs("picows", "picows", lambda: _picows(loop)),
+        _needs("aiohttp", "aiohttp._websocket.reader", lambda: _aiohttp(loop)),
+        _needs("websockets", "websockets.frames", lambda: _websockets),
+        _needs("wsproto", "wsproto.frame_protocol", lambda: _wsproto),
+    ]
+    return impls
+
+
+# ---- Timing -------------------------------------------------------------------
+
+def warm_heap() -> bool:
+    """Keep freed memory in the process (glibc: no trimming, no mmap for
+    large blocks), as it is in a long-running server, so that a benchmark
+    that allocates megabytes per call measures the code, not the kernel
+    faulting fresh zeroed pages in. Process-wide; returns False where it
+    cannot be done (not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3   # from glibc's malloc.h
+    # 32 MiB is the largest mmap threshold glibc accepts on 64-bit.
+    return bool(mallopt(m_trim_threshold, 1 << 30)) and bool(mallopt(m_mmap_threshold, 1 << 25))
+
+
 def batch(fn: Callable[[], object], n: int) -> Callable[[], float]:
     """A callable that calls fn n times in a timeit loop, so that the harness
     adds little to the time of small calls. A partial is unwrapped and its
@@ -181,90 +436,56 @@ def batch(fn: Callable[[], object], n: int) -> Callable[[], float]:
     return functools.partial(timer.timeit, n)
 
 
-def measure(fn: Callable[[], object], repeats: int = 5, min_time: float = 0.02) -> float:
-    """Median seconds per call of fn."""
+def calibrate(fn: Callable[[], object], min_time: float = 0.02) -> int:
+    """How many calls of fn make a batch of at least ``min_time`` seconds
+    (the calls made to find out also warm the caches)."""
     number = 1
-    while True:
-        start = time.perf_counter()
-        batch(fn, number)()
-        elapsed = time.perf_counter() - start
+    for _ in range(64):  # doubling at least: 2**64 calls is past any machine
+        # The better of two tries: one stall of a shared machine must not
+        # fix the batch at a single call whose timing is all overhead.
+        elapsed = min(_timed(batch(fn, number)) for _ in range(2))
         if elapsed >= min_time:
             break
         number *= 2 if elapsed == 0 else max(2, int(min_time / elapsed * 1.2))
-    times = []
-    for _ in range(repeats):
-        run = batch(fn, number)
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
+    return number
+
+
+def _timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def time_batch(fn: Callable[[], object], number: int) -> float:
+    """Seconds per call of fn over one batch of ``number`` calls."""
+    return _timed(batch(fn, number)) / number
+
+
+def measure(fn: Callable[[], object], repeats: int = 5, min_time: float = 0.02) -> float:
+    """Median seconds per call of fn over ``repeats`` calibrated batches."""
+    number = calibrate(fn, min_time)
+    return statistics.median(time_batch(fn, number) for _ in range(repeats))
 
 
 def size_label(n: int) -> str:
-    if n >= MiB:
+    """16 -> "16 B", 65536 -> "64 KiB", 16777216 -> "16 MiB"."""
+    if n >= MiB and n % MiB == 0:
         return f"{n // MiB} MiB"
-    if n >= KiB:
+    if n >= KiB and n % KiB == 0:
         return f"{n // KiB} KiB"
     return f"{n} B"
 
 
-def _cases(suite: str,
-           sizes: list[int]) -> Iterator[tuple[str, int, list[Impl], bytes | bytearray, bytes]]:
-    active = [_impl.KERNEL] if _impl.IMPLEMENTATION == "c" else []
-    key = os.urandom(4)
-    if suite == "mask":
-        for kind in ("new", "in place"):
-            impls = mask_impls(kind, active)
-            for n in sizes:
-                data = os.urandom(n)
-                yield f"mask, {kind}", n, impls, bytearray(data) if kind == "in place" else data, key
+def parse_size(text: str) -> int:
+    """"16", "1KiB", "64k", "16MiB", "1m" -> bytes."""
+    t = text.strip().lower().replace(" ", "")
+    for suffix, scale in (("kib", KiB), ("mib", MiB), ("kb", KiB), ("mb", MiB), ("k", KiB),
+                          ("m", MiB), ("b", 1)):
+        if t.endswith(suffix):
+            t, unit = t[: -len(suffix)], scale
+            break
     else:
-        impls = utf8_impls(active)
-        for text in ("ascii", "mixed"):
-            for n in sizes:
-                yield f"utf8 {text}", n, impls, utf8_text(text, n), key
-
-
-def run(suite: str = "mask", quick: bool = False, out: Callable[[str], None] = print,
-        sizes: list[int] | None = None) -> list[dict[str, Any]]:
-    if sizes is None:
-        sizes = [1 * KiB, 64 * KiB, 1 * MiB] if quick else [16, 125, 1 * KiB, 64 * KiB, 1 * MiB,
-                                                           16 * MiB]
-    chosen = ["mask", "utf8"] if suite == "all" else [suite]
-    results = []
-    out(f"implementation={_impl.IMPLEMENTATION} kernel={_impl.KERNEL}")
-    for name in chosen:
-        missing: dict[str, str] = {}
-        for title, n, impls, data, key in _cases(name, sizes):
-            out(f"{title}, {size_label(n)}:")
-            base, base_label = 0.0, ""
-            for impl in impls:
-                if impl.make is None:
-                    missing[impl.label] = impl.missing
-                    continue
-                seconds = measure(impl.make(data, key), repeats=3 if quick else 5,
-                                  min_time=0.01 if quick else 0.02)
-                if not base:   # the first one measured: wsfast C when it is built
-                    base, base_label = seconds, impl.label
-                results.append({"suite": name, "case": title, "impl": impl.label, "size": n,
-                                "seconds": seconds, "gbps": len(data) / seconds / 1e9})
-                out(f"  {impl.label:<18} {len(data) / seconds / 1e9:8.2f} GB/s "
-                    f"{seconds * 1e9:12.0f} ns  {seconds / base:6.2f}x the time of {base_label}")
-        for label, why in missing.items():
-            out(f"  (not measured: {label}: {why})")
-    return results
-
-
-def summary_line(size: int = 1 * MiB) -> str:
-    """One line for the demo: masking throughput, C against pure Python."""
-    data, key = os.urandom(size), os.urandom(4)
-    copy = size / measure(lambda: bytes(memoryview(data)), repeats=3, min_time=0.01) / 1e9
-    pure = size / measure(lambda: _pure.apply_mask(data, key), repeats=3, min_time=0.01) / 1e9
-    parts = [f"masking {size_label(size)}:"]
-    if _impl.IMPLEMENTATION == "c":
-        c = size / measure(lambda: _impl.apply_mask(data, key), repeats=3, min_time=0.01) / 1e9
-        parts.append(f"C ({_impl.KERNEL}) {c:.1f} GB/s ({c / copy:.2f}x memory copy),")
-        parts.append(f"pure Python {pure:.2f} GB/s: C is {c / pure:.0f}x faster")
-    else:
-        parts.append(f"pure Python {pure:.2f} GB/s (C extension not built)")
-    return " ".join(parts)
+        unit = 1
+    if not t.isdigit() or int(t) * unit <= 0:
+        raise ValueError(f"not a size: {text!r} (examples: 16, 1KiB, 64KiB, 16MiB)")
+    return int(t) * unit

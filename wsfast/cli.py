@@ -3,7 +3,8 @@
     wsfast echo-server [--host 127.0.0.1] [--port 8080] [--path /echo]
     wsfast client [URL] [--interval 1] [--count N]
     wsfast demo
-    wsfast bench [--suite mask|utf8|all] [--quick]
+    wsfast bench [--suite mask|utf8|parse|all] [--sizes 16 1KiB ...] [--quick]
+                 [--json FILE] [--plot FILE.png]
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import sys
 from typing import Any, Awaitable, Callable
 
 import wsfast
-from wsfast import _bench
+from wsfast import _bench, _benchreport
 from wsfast.asyncio import WebSocket, connect, serve
 from wsfast.errors import ConnectionClosed, HandshakeError
 
@@ -147,8 +148,27 @@ async def demo(stop: asyncio.Event) -> int:
             print(f"  ping/pong round trip {rtt * 1e6:.0f} µs")
         print(f"closed: code {code_of(ws)} {ws.close_reason!r}")
     print()
-    line = _bench.summary_line()
+    line = _benchreport.summary_line()
     print(line)
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    """``wsfast bench``: run, print the tables, then write JSON and the plot."""
+    if args.plot:
+        try:
+            _benchreport.require_matplotlib()  # before minutes of measuring, not after
+        except RuntimeError as exc:
+            log.error("%s", exc)
+            return 2
+    report = _benchreport.run(args.suite, sizes=args.sizes, quick=args.quick,
+                                 warm_heap=not args.cold_heap)
+    if args.json:
+        _benchreport.write_json(args.json, report, args.suite, args.quick)
+        print(f"wrote {args.json}")
+    if args.plot:
+        _benchreport.plot(args.plot, report)
+        print(f"wrote {args.plot}")
     return 0
 
 
@@ -164,9 +184,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interval", type=float, default=1.0)
     p.add_argument("--count", type=int, default=None, help="stop after N messages")
     sub.add_parser("demo", help="echo server and client in one process, then a masking benchmark")
-    p = sub.add_parser("bench", help="measure masking and UTF-8 throughput on this machine")
-    p.add_argument("--suite", choices=["mask", "utf8", "all"], default="mask")
-    p.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    p = sub.add_parser("bench", help="measure masking, UTF-8 and parsing throughput on this "
+                       "machine, against a memory copy and every peer installed")
+    p.add_argument("--suite", choices=[*_benchreport.SUITES, "all"], default="mask",
+                   help="masking (default), UTF-8 validation, frame parsing, or all three")
+    p.add_argument("--sizes", nargs="+", type=_bench.parse_size, metavar="SIZE",
+                   help="input sizes (parse: payload sizes), e.g. 16 1KiB 16MiB "
+                        "(default 16 B to 16 MiB)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer sizes and shorter batches: seconds, not a minute")
+    p.add_argument("--cold-heap", action="store_true",
+                   help="leave the allocator as it is (by default freed memory stays in the "
+                        "process, as in a long-running server)")
+    p.add_argument("--json", metavar="FILE", help="write the results, machine and versions")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw throughput against size (needs matplotlib: wsfast[bench])")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%Y/%m/%d %H:%M:%S")
@@ -177,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             return run(lambda stop: client(args.url, args.interval, args.count, stop))
         if args.command == "demo":
             return run(demo)
-        _bench.run(args.suite, quick=args.quick)
-        return 0
+        return bench(args)
     except ValueError as exc:  # a bad URL, a bad option
         log.error("%s", exc)
         return 2

@@ -7,10 +7,13 @@ Each server runs pinned to CPU 0, the generator (loadgen.c, compiled on
 first use) to CPU 1. Rounds go
 round-robin over the servers so that noise from a shared machine spreads
 evenly; the table shows the median messages/s per cell, the server's CPU use
-(near 100% means the server is the bottleneck, not the generator), and
-ratios, the server's CPU time per message (steadier than msg/s when the
-machine is shared), and the generator's own CPU use (well below 100%: it is not the
-bottleneck). The raw TCP echo row is the ceiling of the loopback path itself.
+(near 100% means the server is the bottleneck, not the generator), the
+generator's own CPU use (well below 100%: it is not the bottleneck),
+"others": the share of the whole machine that other processes used meanwhile
+(on a shared machine both sides are starved and neither shows 100%), the
+server's CPU time per message (steadier than msg/s when the machine is
+shared) and ratios. The raw TCP echo row is the ceiling of the loopback path
+itself. Linux only (taskset, /proc).
 """
 import argparse
 import json
@@ -30,6 +33,13 @@ CLK = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid):
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def machine_busy_seconds():
+    """CPU seconds all cores have spent busy since boot (/proc/stat)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLK
 
 
 def loadgen_binary():
@@ -54,14 +64,22 @@ def one_run(impl, connections, size, seconds):
             raise RuntimeError(f"{impl} server did not start: {line!r}")
         cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
                str(size), "1", str(seconds)] + (["raw"] if impl == "tcp" else [])
-        start_cpu = cpu_seconds(server.pid)
+        start_cpu, start_busy = cpu_seconds(server.pid), machine_busy_seconds()
         start = time.monotonic()
         out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=seconds + 60)
-        busy = (cpu_seconds(server.pid) - start_cpu) / (time.monotonic() - start)
+        elapsed = time.monotonic() - start
+        server_seconds = cpu_seconds(server.pid) - start_cpu
+        machine_seconds = machine_busy_seconds() - start_busy
         if out.returncode != 0:
             raise RuntimeError(f"load generator failed against {impl}: {out.stderr[-500:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["server_cpu"] = busy
+        result["server_cpu"] = server_seconds / elapsed
+        # What the rest of the machine used meanwhile, as a share of all its
+        # cores: on a shared machine the server and the generator get only
+        # what is left, and neither shows 100% although both are starved.
+        gen_seconds = result["loadgen_cpu"] * elapsed
+        result["other_cpu"] = max(0.0, machine_seconds - server_seconds - gen_seconds) / (
+            (os.cpu_count() or 1) * elapsed)
         return result
     finally:
         server.terminate()
@@ -90,6 +108,7 @@ def main():
                 rate = statistics.median(r["messages_per_s"] for r in rs)
                 cpu = statistics.median(r["server_cpu"] for r in rs)
                 gen = statistics.median(r["loadgen_cpu"] for r in rs)
+                other = statistics.median(r["other_cpu"] for r in rs)
                 # Server CPU time per echoed message: steadier than msg/s on a
                 # shared machine, where waiting for a CPU inflates latency.
                 per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
@@ -97,12 +116,12 @@ def main():
                 cell[impl] = rate
                 results.append({"connections": connections, "size": size, "server": impl,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
-                                "cpu_us_per_message": per_msg,
+                                "cpu_us_per_message": per_msg, "other_cpu": other,
                                 "runs": [r["messages_per_s"] for r in rs]})
             print(f"\n{connections} connection(s), {size} B messages "
                   f"(median of {args.rounds} x {args.seconds:g} s)")
             print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
-                  f"{'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")
+                  f"{'others':>7} {'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")
             for impl in args.servers:
                 rate = cell[impl]
                 row = next(r for r in results[::-1] if r["server"] == impl
@@ -111,7 +130,11 @@ def main():
                 pw = rate / cell["picows"] if cell.get("picows") else float("nan")
                 print(f"  {impl:<16} {rate:10.0f} {rate * size / 1e6:8.1f} "
                       f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} "
-                      f"{row['cpu_us_per_message']:10.1f} {ws:13.2f} {pw:9.2f}")
+                      f"{row['other_cpu']:7.0%} {row['cpu_us_per_message']:10.1f} "
+                      f"{ws:13.2f} {pw:9.2f}")
+            if max(r["other_cpu"] for r in results[-len(args.servers):]) > 0.1:
+                print("  (other processes used over 10% of the machine meanwhile: the absolute "
+                      "rates are low, compare the rows)")
             sys.stdout.flush()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -5,8 +5,11 @@
 Prints READY when listening; runs until killed. Every server echoes each
 message with the same type, runs on uvloop when it is installed, and pins
 itself to CPU when given, so the load generator gets the other core.
+With WSFAST_PATCH set to library names (comma-separated) it calls
+``wsfast.patch()`` on them first (bench/test_bench_patch.py's "after").
 """
 import asyncio
+import contextlib
 import os
 import sys
 
@@ -37,10 +40,14 @@ async def wsfast_callback_server(port):
 
 async def websockets_server(port):
     from websockets.asyncio.server import serve
+    from websockets.exceptions import ConnectionClosedError
 
     async def echo(ws):
-        async for message in ws:
-            await ws.send(message)
+        # The load generator drops its connections without a closing
+        # handshake when its time is up: not worth a traceback per connection.
+        with contextlib.suppress(ConnectionClosedError):
+            async for message in ws:
+                await ws.send(message)
 
     return await serve(echo, "127.0.0.1", port, compression=None, max_size=None,
                        ping_interval=None)
@@ -124,6 +131,11 @@ async def main(impl, port):
 
 if __name__ == "__main__":
     impl, port = sys.argv[1], int(sys.argv[2])
+    if os.environ.get("WSFAST_PATCH"):
+        import wsfast
+        names = os.environ["WSFAST_PATCH"].split(",")
+        if not set(names) <= set(wsfast.patch(*names)):
+            sys.exit(f"wsfast.patch({names}) did not apply: {wsfast.patched()}")
     if len(sys.argv) > 3:
         os.sched_setaffinity(0, {int(sys.argv[3])})
     try:
