@@ -111,7 +111,8 @@ def _all_bindings():
 
 def test_unpatch_restores_the_original_objects():
     originals = _all_bindings()
-    assert originals
+    if not originals:
+        pytest.skip("none of the libraries patch() targets is installed")
     wsfast.patch()
     changed = [key for key, obj in originals.items()
                if getattr(sys.modules[key[0]], key[1]) is not obj]

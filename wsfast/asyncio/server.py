@@ -174,7 +174,11 @@ class Server:
         if self._server is not None:
             await self._server.wait_closed()
         while self._handler_tasks:
-            await asyncio.gather(*self._handler_tasks, return_exceptions=True)
+            tasks = list(self._handler_tasks)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Since 3.12 gather() of finished tasks completes without yielding,
+            # before their done callbacks run: drop them here, not only there.
+            self._handler_tasks.difference_update(tasks)
 
     async def serve_forever(self) -> None:
         if self._server is None:
