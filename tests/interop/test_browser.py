@@ -4,7 +4,9 @@ import asyncio
 import functools
 import http.server
 import os
+import shutil
 import subprocess
+import time
 import tempfile
 import threading
 from pathlib import Path
@@ -12,6 +14,20 @@ from pathlib import Path
 from aio import aio
 from peers import HERE, stop
 from wsfast.asyncio import serve
+
+
+def remove_profile(path: str) -> None:
+    """Delete Chromium's profile; its helper processes can still be writing
+    to it for a moment after the browser process has exited."""
+    for _ in range(50):
+        try:
+            shutil.rmtree(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @aio
@@ -38,7 +54,8 @@ async def test_chromium_echoes_through_wsfast(chromium):
     try:
         async with serve(handler, "127.0.0.1", 0, origins=[page_origin]) as server:
             ws_url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-            with tempfile.TemporaryDirectory() as profile:
+            profile = tempfile.mkdtemp(prefix="wsfast-chromium-")
+            try:
                 proc = subprocess.Popen(
                     [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update",
@@ -50,6 +67,8 @@ async def test_chromium_echoes_through_wsfast(chromium):
                     await asyncio.wait_for(finished.wait(), 45)
                 finally:
                     stop(proc)
+            finally:
+                remove_profile(profile)
     finally:
         page_server.shutdown()
         page_server.server_close()
