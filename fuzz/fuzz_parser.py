@@ -1,5 +1,6 @@
 """atheris harness: the C and pure-Python FrameParsers must agree on every
-input, whatever the chunking: the same frames from each feed, or the same
+input, whatever the chunking: the same frames (or, with bit 7 of byte 0,
+messages and frames from feed_messages) from each feed, or the same
 error (class, close code, reason) with the same frames before it.
 
 Input layout, shared with fuzz_frame.c and the seed corpus: byte 0 picks
@@ -36,7 +37,9 @@ def test_one_input(data: bytes) -> None:
     chunks = [stream[a:b] for a, b in zip([0] + cuts, cuts + [len(stream)])]
     if seed == 255:  # one byte at a time
         chunks = [stream[i:i + 1] for i in range(len(stream))]
-    c, pure = outcome(_speedups, options, chunks), outcome(_pure, options, chunks)
+    messages = bool(flags & 0x80)  # feed_messages rather than feed
+    c = outcome(_speedups, options, chunks, messages)
+    pure = outcome(_pure, options, chunks, messages)
     if c != pure:
         raise AssertionError(f"C and pure Python disagree on {options}:\n"
                              f"C:    {c!r}\npure: {pure!r}")

@@ -335,6 +335,26 @@ def test_client_masks_server_does_not() -> None:
         client.ping(b"x" * 126)
 
 
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_send_is_text_for_str_and_binary_for_the_rest(role: str) -> None:
+    conn, masked = Connection(role), role == "client"
+    assert read_frames(conn.send("héllo")) == [(1, True, False, masked, "héllo".encode())]
+    for data in (b"\x00\xff", bytearray(b"ab"), memoryview(bytes(70000))):
+        assert read_frames(conn.send(data)) == [(2, True, False, masked, bytes(data))]
+    conn.close()
+    with pytest.raises(ConnectionClosed):
+        conn.send("late")
+
+
+def test_send_compresses_as_send_text_and_send_binary_do() -> None:
+    conn = server(compression=NegotiatedDeflate())
+    for message in ("ab" * 500, b"\x01" * 1000):
+        (opcode, fin, rsv1, _, payload), = read_frames(conn.send(message))
+        assert (opcode, fin, rsv1) == (1 if isinstance(message, str) else 2, True, True)
+        raw = zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+        assert raw == (message.encode() if isinstance(message, str) else message)
+
+
 def test_role_is_checked() -> None:
     with pytest.raises(ValueError):
         Connection("peer")
@@ -463,6 +483,25 @@ def test_any_chunking_gives_the_same_events(messages: list, cuts: list[int]) -> 
     assert conn.events() == expected
     pongs = [p for op, _, _, _, p in read_frames(conn.bytes_to_send()) if op == 10]
     assert pongs == [e.payload for e in expected if isinstance(e, Ping)]
+
+
+@given(st.lists(message, max_size=8), st.lists(st.integers(0, 4000), max_size=10),
+       st.booleans())
+def test_messages_and_events_are_events_with_messages_unwrapped(
+        messages: list, cuts: list[int], compress: bool) -> None:  # type: ignore[type-arg]
+    wire = b"".join(encode(kind, data, parts)[0] for kind, data, parts in messages)
+    deflate = NegotiatedDeflate() if compress else None
+    one, other = server(compression=deflate), server(compression=deflate)
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    got, expected = [], []
+    for a, b in zip(points, points[1:]):
+        one.receive_data(wire[a:b])
+        other.receive_data(wire[a:b])
+        got += one.messages_and_events()
+        expected += [e.data if type(e) in (TextMessage, BinaryMessage) else e
+                     for e in other.events()]
+    assert got == expected
+    assert [type(x) for x in got] == [type(x) for x in expected]
 
 
 @given(st.binary(max_size=500), st.booleans(), st.booleans())

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frame_outcome import outcome
+from frame_outcome import describe, outcome
 
 import wsfast
 from wsfast import Opcode, _pure
+from wsfast.errors import InvalidUTF8, ProtocolError
 
 IMPLS = [_pure]
 if wsfast.IMPLEMENTATION == "c":
@@ -113,12 +114,67 @@ def wire(draw):
 @given(data=wire(), cuts=st.lists(st.floats(0, 1), max_size=8),
        role=st.sampled_from(["server", "client"]), rsv1=st.booleans(),
        utf8=st.booleans(), max_frame=st.sampled_from([None, 0, 5, 126, 1 << 20]),
-       max_message=st.sampled_from([None, 0, 10, 300]))
-def test_c_and_pure_agree_on_any_input(data, cuts, role, rsv1, utf8, max_frame, max_message):
+       max_message=st.sampled_from([None, 0, 10, 300]), messages=st.booleans())
+def test_c_and_pure_agree_on_any_input(data, cuts, role, rsv1, utf8, max_frame, max_message,
+                                       messages):
     options = dict(role=role, rsv1_allowed=rsv1, validate_utf8=utf8,
                    max_frame_size=max_frame, max_message_size=max_message)
     chunks = split_at(data, cuts)
-    assert outcome(_speedups, options, chunks) == outcome(_pure, options, chunks)
+    assert (outcome(_speedups, options, chunks, messages) ==
+            outcome(_pure, options, chunks, messages))
+
+
+def unwrapped(frames):
+    """feed_messages' promise, from feed's frames and bytes.decode: whole
+    plain text and binary frames as their payload, decoded for text; the
+    index of the first text payload that is not UTF-8, or None."""
+    out = []
+    for f in frames:
+        if f.fin and not f.rsv1 and f.opcode in (Opcode.TEXT, Opcode.BINARY):
+            if f.opcode == Opcode.BINARY:
+                out.append(f.payload)
+                continue
+            try:
+                out.append(f.payload.decode())
+            except UnicodeDecodeError:
+                return out, len(out)
+        else:
+            out.append(describe(f))
+    return out, None
+
+
+@given(data=wire(), cuts=st.lists(st.floats(0, 1), max_size=8),
+       role=st.sampled_from(["server", "client"]), rsv1=st.booleans())
+def test_feed_messages_is_feed_with_whole_messages_unwrapped(impl, data, cuts, role, rsv1):
+    options = dict(role=role, rsv1_allowed=rsv1, validate_utf8=False, max_frame_size=None)
+    plain, fast = impl.FrameParser(**options), impl.FrameParser(**options)
+    kept = ["earlier"]  # feed_messages appends; it never touches what was there
+    for chunk in split_at(data, cuts):
+        try:
+            frames = plain.feed(chunk)
+        except ProtocolError as exc:
+            frames, error = exc.frames, exc
+        else:
+            error = None
+        want, bad_text = unwrapped(frames)
+        before = len(kept)
+        try:
+            count = fast.feed_messages(chunk, kept)
+        except InvalidUTF8 as exc:
+            assert bad_text is not None, exc
+            assert exc.close_code == 1007
+            assert [describe(x) for x in kept[before:]] == want[:bad_text]
+            return
+        except ProtocolError as exc:
+            assert error is not None and bad_text is None
+            assert (type(exc), exc.close_code, exc.reason) == (type(error), error.close_code,
+                                                               error.reason)
+            assert [describe(x) for x in kept[before:]] == want
+            return
+        assert error is None and bad_text is None
+        assert [describe(x) for x in kept[before:]] == want
+        assert count == sum(type(x) not in (str, bytes) for x in kept[before:])
+    assert kept[0] == "earlier"
 
 
 # ---- wsproto ---------------------------------------------------------------

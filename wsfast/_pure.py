@@ -239,7 +239,7 @@ class FrameParser:
 
     __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
                  "_buf", "_done", "_error", "_in_message", "_message_size",
-                 "_message_validate", "_utf8", "_first_byte", "_lock")
+                 "_message_validate", "_utf8", "_first_byte", "_lock", "_messages")
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
@@ -258,6 +258,7 @@ class FrameParser:
         self._message_validate = False
         self._utf8 = Utf8Validator()
         self._lock = threading.Lock()  # one feed at a time, as the C parser
+        self._messages = False  # in feed_messages
 
     @property
     def buffered(self) -> int:
@@ -270,14 +271,28 @@ class FrameParser:
         Several threads may feed one parser: each feed is applied whole, one
         after another.
         """
+        frames: list[Any] = []
         with self._lock:
-            return self._feed(data)
+            self._feed(data, frames, False)
+        return frames
 
-    def _feed(self, data: object) -> list[Frame]:
+    def feed_messages(self, data: object, out: list[Any]) -> int:
+        """Like ``feed``, but append to ``out``, and a whole message in one
+        frame (FIN, text or binary, no RSV1) as its payload alone: str for
+        text (decoded; InvalidUTF8 if it is not UTF-8), bytes for binary.
+        Every other frame is appended as a Frame; returns how many were.
+        On a ProtocolError ``out`` holds all that came before the bad frame.
+        """
+        with self._lock:
+            return self._feed(data, out, True)
+
+    def _feed(self, data: object, frames: list[Any], messages: bool) -> int:
+        """Parse into frames; return how many Frame objects were appended."""
         if self._error is not None:
             error = self._error
             raise type(error)(error.close_code, error.reason)
-        frames: list[Frame] = []
+        start = len(frames)
+        self._messages = messages
         try:
             if self._buf:
                 buf = self._buf
@@ -294,11 +309,11 @@ class FrameParser:
             if self._buf:
                 self._partial()
         except ProtocolError as exc:
-            exc.frames = frames  # type: ignore[attr-defined]
+            exc.frames = frames[start:]  # type: ignore[attr-defined]
             self._error = exc
             self._buf = bytearray()  # a failed parser holds no memory
             raise
-        return frames
+        return sum(type(item) is Frame for item in frames[start:])
 
     def _header(self, buf: Any, pos: int, end: int) -> tuple[Any, ...] | None:
         """wsf_frame_next's twin: None while the header is incomplete, else
@@ -344,12 +359,12 @@ class FrameParser:
         return (size, n, buf[pos + size - 4:pos + size] if masked else None,
                 opcode, b0 > 127, b0 & 0x40 != 0, validate)
 
-    def _parse(self, buf: Any, frames: list[Frame]) -> int:
+    def _parse(self, buf: Any, frames: list[Any]) -> int:
         """Take every complete frame from buf; return how many bytes they used."""
         with memoryview(buf) as view:  # released before the buffer is resized
             return self._parse_view(buf, view, frames)
 
-    def _parse_view(self, buf: Any, view: memoryview, frames: list[Frame]) -> int:
+    def _parse_view(self, buf: Any, view: memoryview, frames: list[Any]) -> int:
         pos = 0
         end = len(buf)
         header = self._header
@@ -377,7 +392,16 @@ class FrameParser:
                 self._message_size = n
                 self._in_message = not fin
                 self._message_validate = validate
-            append(Frame(opcode, payload, fin, rsv1))
+            if fin and not rsv1 and self._messages and (opcode == 1 or opcode == 2):
+                if opcode == 2:
+                    append(payload)
+                else:
+                    try:
+                        append(_decode(payload, "strict", True)[0])
+                    except UnicodeDecodeError:
+                        raise _fr.frame_error(_fr.E_INVALID_UTF8, opcode) from None
+            else:
+                append(Frame(opcode, payload, fin, rsv1))
             pos = start + n
 
     def _check_text(self, payload: bytes, opcode: int, fin: bool) -> None:

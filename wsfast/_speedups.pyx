@@ -27,6 +27,7 @@ from libc.string cimport memcpy
 
 cimport cython
 from cpython.long cimport PyLong_Check
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
@@ -343,6 +344,9 @@ cdef class FrameParser:
     cdef uint8_t *buf
     cdef size_t buf_len, buf_cap
     cdef object error
+    # feed_messages: whole messages come as str/bytes; Frames are counted.
+    cdef bint messages
+    cdef Py_ssize_t frames_out
 
     def __cinit__(self):
         self.buf = NULL
@@ -373,9 +377,23 @@ cdef class FrameParser:
         Several threads may feed one parser: each feed is applied whole, one
         after another (on free-threaded CPython under a critical section).
         """
-        cdef Input inp
         cdef list frames = []
+        self.run(data, frames, False)
+        return frames
+
+    def feed_messages(self, data, list out):
+        """Like ``feed``, but append to ``out``, and a whole message in one
+        frame (FIN, text or binary, no RSV1) as its payload alone: str for
+        text (decoded; InvalidUTF8 if it is not UTF-8), bytes for binary.
+        Every other frame is appended as a Frame; returns how many were.
+        On a ProtocolError ``out`` holds all that came before the bad frame.
+        """
+        return self.run(data, out, True)
+
+    cdef Py_ssize_t run(self, data, list frames, bint messages) except -1:
+        cdef Input inp
         cdef size_t used, n
+        cdef Py_ssize_t start = len(frames)
         open_input(data, &inp, "data")
         try:
             # All of it in the critical section: the error check, the parse
@@ -386,6 +404,8 @@ cdef class FrameParser:
             with cython.critical_section(self):
                 if self.error is not None:
                     raise type(self.error)(self.error.close_code, self.error.reason)
+                self.messages = messages
+                self.frames_out = 0
                 try:
                     n = <size_t>inp.len
                     used = self.fill(inp.buf, n, frames) if self.buf_len else 0
@@ -395,7 +415,7 @@ cdef class FrameParser:
                             self.append(inp.buf + used, n - used)
                             self.fill(NULL, 0, frames)
                 except ProtocolError as exc:
-                    exc.frames = frames
+                    exc.frames = frames[start:] if start else frames
                     self.error = exc
                     free(self.buf)  # a failed parser holds no memory
                     self.buf = NULL
@@ -403,7 +423,20 @@ cdef class FrameParser:
                     raise
         finally:
             close_input(&inp)
-        return frames
+        return self.frames_out
+
+    cdef object item(self, const wsf_frame *f, bytes payload):
+        """What a complete frame is appended as (see feed_messages)."""
+        if self.messages and f.fin and not f.rsv1 and (f.opcode == 1 or f.opcode == 2):
+            if f.opcode == 2:
+                return payload
+            try:
+                return PyUnicode_DecodeUTF8(PyBytes_AS_STRING(payload),
+                                            PyBytes_GET_SIZE(payload), NULL)
+            except UnicodeDecodeError:
+                raise _fr.frame_error(_fr.E_INVALID_UTF8, 1) from None
+        self.frames_out += 1
+        return new_frame(f, payload)
 
     cdef size_t parse(self, const uint8_t *src, size_t n, list frames) except? 0:
         """Take the complete frames at the front of src; return the bytes used."""
@@ -422,7 +455,7 @@ cdef class FrameParser:
                                src + pos + f.header_len)
             if r < 0:
                 self.fail(-r, &f)
-            frames.append(new_frame(&f, payload))
+            frames.append(self.item(&f, payload))
             pos += f.header_len + <size_t>f.payload_len
 
     cdef size_t fill(self, const uint8_t *src, size_t n, list frames) except? 0:
@@ -446,7 +479,7 @@ cdef class FrameParser:
                                    self.buf + f.header_len)
                 if r < 0:
                     self.fail(-r, &f)
-                frames.append(new_frame(&f, payload))
+                frames.append(self.item(&f, payload))
                 self.buf_len = 0
                 if self.buf_cap > KEEP_BUFFER_MAX:
                     free(self.buf)

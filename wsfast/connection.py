@@ -80,7 +80,8 @@ class Connection:
     """
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
-                 "stream_fragments", "_client", "_parser", "_feed", "_deflate", "_events",
+                 "stream_fragments", "_client", "_parser", "_feed", "_feed_messages",
+                 "_deflate", "_items",
                  "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_msg_size",
                  "_parts", "_validator", "_decoder")
 
@@ -107,12 +108,17 @@ class Connection:
             role, max_frame_size=frame_limit, max_message_size=wire_limit,
             rsv1_allowed=compression is not None, validate_utf8=False)
         self._feed = self._parser.feed
+        # Without compression whole messages skip Frame objects and events
+        # until events() (see receive_data).
+        self._feed_messages = self._parser.feed_messages if compression is None else None
         self.state = OPEN
         #: The peer's close code and reason: 1005 for a Close without code,
         #: 1006 when the transport ended without one; None while open.
         self.close_code: int | None = None
         self.close_reason = ""
-        self._events: list[Event] = []
+        # Received, oldest first: events, except that a whole message is
+        # held as its bare str or bytes until events() wraps it.
+        self._items: list[Any] = []
         self._out: list[bytes] = []
         self._reading = True   # until the peer's Close, a failure or EOF
         self._writing = True   # until our Close (sent or queued) or EOF
@@ -140,39 +146,44 @@ class Connection:
         if not data or not self._reading:
             self._receive_rare(data)
             return
+        items = self._items
+        start = len(items)
         try:
-            frames = self._feed(data)
+            feed_messages = self._feed_messages
+            if feed_messages is not None:
+                if not feed_messages(data, items):
+                    return  # whole messages only: the common case, done
+            else:
+                # With compression the parser's limits leave room for
+                # deflate's overhead: every frame goes through _frame, which
+                # checks the exact limit.
+                items += self._feed(data)
         except ProtocolError as exc:
-            # The frames before the bad one still count (and may fail first).
+            # What came before the bad frame still counts (and may fail first).
             try:
-                for frame in getattr(exc, "frames", ()):
-                    if self._frame(frame):
-                        return  # a Close came first: the rest is not read
+                if self._resolve(start):
+                    return  # a Close came first: the rest is not read
             except ProtocolError as first:
                 self._fail(first)
             self._fail(exc)
-        append = self._events.append
-        # With compression the parser's limits leave room for deflate's
-        # overhead, so plain frames take the slow path that checks the limit.
-        plain_fast = self._deflate is None
         try:
-            for frame in frames:
-                # The common case inline: a whole message in one plain frame.
-                if frame.fin and not frame.rsv1 and plain_fast:
-                    opcode = frame.opcode
-                    if opcode == 1:
-                        try:
-                            append(_new(TextMessage, (frame.payload.decode(),)))
-                        except UnicodeDecodeError:
-                            raise InvalidUTF8(reason="text message is not valid UTF-8") from None
-                        continue
-                    if opcode == 2:
-                        append(_new(BinaryMessage, (frame.payload,)))
-                        continue
-                if self._frame(frame):
-                    return
+            self._resolve(start)
         except ProtocolError as exc:
             self._fail(exc)
+
+    def _resolve(self, start: int) -> bool:
+        """Replace the Frames in ``_items[start:]`` by what they mean, in
+        order; True at a Close, after which nothing is kept."""
+        items = self._items
+        tail = items[start:]
+        del items[start:]
+        for item in tail:
+            kind = type(item)
+            if kind is str or kind is bytes:
+                items.append(item)
+            elif self._frame(item):
+                return True
+        return False
 
     def _receive_rare(self, data: bytes) -> None:
         if data:
@@ -188,12 +199,12 @@ class Connection:
         if opcode < 3:
             self._data_frame(frame)
         elif opcode == 9:
-            self._events.append(_new(Ping, (frame.payload,)))
+            self._items.append(_new(Ping, (frame.payload,)))
             if self._writing:
                 # Section 5.5.2: answer with the same application data.
                 self._out.append(build_frame(10, frame.payload, mask=self._client))
         elif opcode == 10:
-            self._events.append(_new(Pong, (frame.payload,)))
+            self._items.append(_new(Pong, (frame.payload,)))
         else:  # 8, Close: the parser refuses reserved opcodes
             self._close_frame(frame.payload)
             return True  # section 5.5.1: nothing after a Close is processed
@@ -248,13 +259,13 @@ class Connection:
                 text = data.decode()
             except UnicodeDecodeError:
                 raise InvalidUTF8(reason="text message is not valid UTF-8") from None
-            self._events.append(_new(TextMessage, (text,)))
+            self._items.append(text)  # wrapped by events()
         else:
-            self._events.append(_new(BinaryMessage, (data,)))
+            self._items.append(data)
 
     def _fragment(self, data: bytes, fin: bool) -> None:
         if not self._msg_text:
-            self._events.append(_new(BinaryFragment, (data, fin)))
+            self._items.append(_new(BinaryFragment, (data, fin)))
             return
         decoder = self._decoder
         if decoder is None:
@@ -266,12 +277,12 @@ class Connection:
         finally:
             if fin:
                 decoder.reset()
-        self._events.append(_new(TextFragment, (text, fin)))
+        self._items.append(_new(TextFragment, (text, fin)))
 
     def _close_frame(self, payload: bytes) -> None:
         code, reason = parse_close(payload)  # ProtocolError 1002 / InvalidUTF8 1007
         self.close_code, self.close_reason = code, reason
-        self._events.append(_new(CloseReceived, (code, reason)))
+        self._items.append(_new(CloseReceived, (code, reason)))
         self._reading = False
         if self._writing:
             # Section 5.5.1: echo the status code; 1005 means none was sent.
@@ -295,9 +306,23 @@ class Connection:
 
     def events(self) -> list[Event]:
         """The events received since the last call, oldest first."""
-        events = self._events
-        self._events = []
-        return events
+        items = self._items
+        self._items = []
+        for i, item in enumerate(items):
+            kind = type(item)
+            if kind is bytes:
+                items[i] = _new(BinaryMessage, (item,))
+            elif kind is str:
+                items[i] = _new(TextMessage, (item,))
+        return items
+
+    def messages_and_events(self) -> list[Any]:
+        """Like ``events()``, but a whole message comes as its data alone
+        (str or bytes) rather than a TextMessage or BinaryMessage: the
+        cheapest way to consume a stream of messages."""
+        items = self._items
+        self._items = []
+        return items
 
     def bytes_to_send(self) -> bytes:
         """Frames this side owes the peer (pongs, close echo, error close),
@@ -314,6 +339,17 @@ class Connection:
         if not self._writing:
             raise ConnectionClosed(self.close_code if self.close_code is not None else 1006,
                                    self.close_reason)
+
+    def send(self, message: str | bytes | bytearray | memoryview) -> bytes:
+        """A message as frame bytes: text for a str, binary for anything
+        else; ConnectionClosed after Close."""
+        if not self._writing:
+            self._check_open()
+        if self._deflate is None:
+            # build_frame encodes a str as UTF-8 itself.
+            return build_frame(1 if isinstance(message, str) else 2, message,
+                               mask=self._client)
+        return self.send_text(message) if isinstance(message, str) else self.send_binary(message)
 
     def send_text(self, text: str) -> bytes:
         """A text message as frame bytes; ConnectionClosed after Close."""

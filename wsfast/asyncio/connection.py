@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Union
 from wsfast.connection import Connection, State
 from wsfast.deflate import PerMessageDeflate
 from wsfast.errors import ConnectionClosed, ProtocolError
-from wsfast.events import BinaryMessage, CloseReceived, Pong, TextMessage
+from wsfast.events import CloseReceived, Pong
 
 __all__ = ["WebSocket", "Data", "compression_option"]
 
@@ -29,7 +29,7 @@ logger = logging.getLogger("wsfast")
 
 Data = Union[str, bytes]
 
-CLOSED = State.CLOSED
+OPEN, CLOSED = State.OPEN, State.CLOSED
 
 #: Close codes after which ``async for message in ws`` ends quietly.
 NORMAL_CLOSURES = (1000, 1001)
@@ -131,17 +131,9 @@ class WebSocket(asyncio.Protocol):
         """
         messages = self._messages
         while not messages:
-            if self._lost or (self._conn is not None and self._conn.state is State.CLOSED):
-                raise self._closed_error()
-            waiter = self._recv_waiter = self._loop.create_future()
-            try:
-                await waiter
-            finally:
-                self._recv_waiter = None
-        if self._reading_paused and len(messages) <= self.max_queue // 4:
-            self._reading_paused = False
-            if not self._lost:
-                self.transport.resume_reading()  # type: ignore[union-attr]
+            await self._message_waiter()
+        if self._reading_paused:
+            self._resume_if_drained()
         return messages.popleft()
 
     def __aiter__(self) -> AsyncIterator[Data]:
@@ -150,12 +142,32 @@ class WebSocket(asyncio.Protocol):
     async def __anext__(self) -> Data:
         """``async for message in ws``: ends quietly on a normal close
         (1000, 1001), raises ConnectionClosed on any other."""
-        try:
-            return await self.recv()
-        except ConnectionClosed as exc:
-            if exc.code in NORMAL_CLOSURES:
-                raise StopAsyncIteration from None
-            raise
+        # recv() inline: one coroutine less per message.
+        messages = self._messages
+        while not messages:
+            try:
+                await self._message_waiter()
+            except ConnectionClosed as exc:
+                if exc.code in NORMAL_CLOSURES:
+                    raise StopAsyncIteration from None
+                raise
+        if self._reading_paused:
+            self._resume_if_drained()
+        return messages.popleft()
+
+    def _message_waiter(self) -> asyncio.Future[None]:
+        """A future done when a message is queued or the connection ends;
+        ConnectionClosed at once if it has ended."""
+        if self._lost or (self._conn is not None and self._conn.state is CLOSED):
+            raise self._closed_error()
+        waiter = self._recv_waiter = self._loop.create_future()
+        return waiter
+
+    def _resume_if_drained(self) -> None:
+        if len(self._messages) <= self.max_queue // 4:
+            self._reading_paused = False
+            if not self._lost:
+                self.transport.resume_reading()  # type: ignore[union-attr]
 
     async def send(self, message: Data | bytearray | memoryview) -> None:
         """Send one message: text for str, binary for any bytes-like object.
@@ -173,8 +185,7 @@ class WebSocket(asyncio.Protocol):
         if conn is None or self._lost:
             raise self._closed_error()
         # The Connection raises ConnectionClosed once a Close is sent or received.
-        self.transport.write(  # type: ignore[union-attr]
-            conn.send_text(message) if isinstance(message, str) else conn.send_binary(message))
+        self.transport.write(conn.send(message))  # type: ignore[union-attr]
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its low-water mark
@@ -325,36 +336,43 @@ class WebSocket(asyncio.Protocol):
             conn.receive_data(data)
         except ProtocolError as exc:
             error = exc
+        # Whole messages come bare (str, bytes), other events as Event
+        # objects; told apart by exact type, cheaper than isinstance.
+        items = conn.messages_and_events()
         callback = self._on_message
-        # Told apart by exact type (cheaper than isinstance), which mypy does
-        # not narrow on: hence Any.
-        events: list[Any] = conn.events()
-        for event in events:
-            kind = type(event)
-            if kind is BinaryMessage or kind is TextMessage:
-                if callback is not None:
+        if callback is None:
+            messages = self._messages
+            for item in items:
+                kind = type(item)
+                if kind is str or kind is bytes:
+                    messages.append(item)
+                else:
+                    self._event(item)
+            if messages:
+                waiter = self._recv_waiter
+                if waiter is not None:
+                    self._recv_waiter = None
+                    if not waiter.done():  # its reader may have been cancelled
+                        waiter.set_result(None)
+                if len(messages) >= self.max_queue and not self._reading_paused:
+                    self._reading_paused = True
+                    self.transport.pause_reading()  # type: ignore[union-attr]
+        else:
+            for item in items:
+                kind = type(item)
+                if kind is str or kind is bytes:
                     try:
-                        callback(event[0])
+                        callback(item)
                     except ConnectionClosed:
                         pass
                     except Exception:
                         logger.exception("%s: on_message failed", self.remote_address)
                         self._fail(1011, "internal error")
-                    continue
-                self._messages.append(event[0])
-                waiter = self._recv_waiter
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
-                if len(self._messages) >= self.max_queue and not self._reading_paused:
-                    self._reading_paused = True
-                    self.transport.pause_reading()  # type: ignore[union-attr]
-            elif kind is Pong:
-                self._pong_received(event.payload)
-            elif kind is CloseReceived:
-                self.close_code, self.close_reason = event.code, event.reason
+                else:
+                    self._event(item)
         if conn._out:
             out = conn.bytes_to_send()
-            if self._writing_paused and conn.state is State.OPEN:
+            if self._writing_paused and conn.state is OPEN:
                 # While OPEN only pongs are owed (a Close changes the state).
                 # The peer is not reading: keep the pongs for this read's
                 # pings, the latest, instead of one more per ping forever.
@@ -368,6 +386,14 @@ class WebSocket(asyncio.Protocol):
             self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
         if conn.state is CLOSED:
             self._peer_closed()
+
+    def _event(self, event: Any) -> None:
+        """An event other than a whole message."""
+        kind = type(event)
+        if kind is Pong:
+            self._pong_received(event.payload)
+        elif kind is CloseReceived:
+            self.close_code, self.close_reason = event.code, event.reason
 
     def _deliver(self, message: Data) -> None:
         """Hand one queued message to on_message (when it is first set)."""
