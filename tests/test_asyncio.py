@@ -45,6 +45,24 @@ async def test_many_messages_in_flight_keep_order():
 
 
 @aio
+async def test_second_concurrent_recv_is_refused_and_the_first_still_gets_the_message():
+    async with serve(echo, "127.0.0.1", 0) as server:
+        async with connect(url(server)) as ws:
+            first = asyncio.ensure_future(ws.recv())
+            await asyncio.sleep(0)  # first is now waiting
+            with pytest.raises(RuntimeError, match="already waiting"):
+                await ws.recv()
+            await ws.send("one")
+            assert await asyncio.wait_for(first, 5) == "one"
+            # A cancelled reader does not block the next one.
+            cancelled = asyncio.ensure_future(ws.recv())
+            await asyncio.sleep(0)
+            cancelled.cancel()
+            await ws.send("two")
+            assert await asyncio.wait_for(ws.recv(), 5) == "two"
+
+
+@aio
 async def test_async_for_ends_on_normal_close():
     async def handler(ws):
         for i in range(3):

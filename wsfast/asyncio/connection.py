@@ -160,6 +160,10 @@ class WebSocket(asyncio.Protocol):
         ConnectionClosed at once if it has ended."""
         if self._lost or (self._conn is not None and self._conn.state is CLOSED):
             raise self._closed_error()
+        if self._recv_waiter is not None and not self._recv_waiter.done():
+            # Two readers would race for each message; one of them would
+            # wait forever.
+            raise RuntimeError("recv() is already waiting for a message in another task")
         waiter = self._recv_waiter = self._loop.create_future()
         return waiter
 
