@@ -30,6 +30,7 @@ def bench(label):
 
 test_wsfast_c_scalar = bench("wsfast C scalar")
 test_wsfast_c_sse2 = bench("wsfast C sse2")
+test_wsfast_c_ssse3 = bench("wsfast C ssse3")
 test_wsfast_c_avx2 = bench("wsfast C avx2")
 test_wsfast_c_neon = bench("wsfast C neon")
 test_wsfast_pure = bench("wsfast pure")

@@ -17,7 +17,7 @@
 typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
 typedef int (*utf8_fn)(const uint8_t *, size_t);
 
-static const char *const LABELS[WSF_KERNEL_COUNT] = {"scalar", "sse2", "avx2", "neon"};
+static const char *const LABELS[WSF_KERNEL_COUNT] = {"scalar", "sse2", "ssse3", "avx2", "neon"};
 
 static wsf_kernel active = WSF_KERNEL_SCALAR;
 static mask_fn mask_impl = wsf_mask_scalar;
@@ -65,6 +65,12 @@ static int has_sse2(void) {
     cpuid(1, 0, r);
     return (r[3] & (1u << 26)) != 0;  /* EDX bit 26 */
 }
+
+static int has_ssse3(void) {
+    unsigned r[4];
+    cpuid(1, 0, r);
+    return (r[2] & (1u << 9)) != 0;   /* ECX bit 9 */
+}
 #endif
 
 int wsf_kernel_supported(wsf_kernel k) {
@@ -72,6 +78,7 @@ int wsf_kernel_supported(wsf_kernel k) {
     case WSF_KERNEL_SCALAR: return 1;
 #if defined(WSF_X86)
     case WSF_KERNEL_SSE2: return has_sse2();
+    case WSF_KERNEL_SSSE3: return has_ssse3();
     case WSF_KERNEL_AVX2: return has_avx2();
 #endif
 #if defined(WSF_NEON)
@@ -90,6 +97,7 @@ static void use(wsf_kernel k) {
     switch (k) {
 #if defined(WSF_X86)
     case WSF_KERNEL_SSE2: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_sse2; break;
+    case WSF_KERNEL_SSSE3: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_ssse3; break;
     case WSF_KERNEL_AVX2: mask_impl = wsf_mask_avx2; utf8_impl = wsf_utf8_valid_avx2; break;
 #endif
 #if defined(WSF_NEON)

@@ -45,23 +45,11 @@ int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len) {
     __m256i error = _mm256_setzero_si256();
     uint8_t pad[64];
     size_t i = 0;
+    const uint8_t *p;
 
-    for (;;) {
-        __m256i a, b;
-        if (i + 64 <= len) {
-            a = _mm256_loadu_si256((const __m256i *)(buf + i));
-            b = _mm256_loadu_si256((const __m256i *)(buf + i + 32));
-        } else if (i < len) {
-            /* Tail: pad with ASCII zeros, which end any open character
-             * with TOO_SHORT, so no separate end check is needed. */
-            memset(pad, 0, sizeof pad);
-            memcpy(pad, buf + i, len - i);
-            a = _mm256_loadu_si256((const __m256i *)pad);
-            b = _mm256_loadu_si256((const __m256i *)(pad + 32));
-        } else {
-            break;
-        }
-        i += 64;
+    while ((p = wsf_utf8_block(buf, len, &i, pad)) != NULL) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)p);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(p + 32));
         if (WSF_LIKELY(!_mm256_movemask_epi8(_mm256_or_si256(a, b)))) {
             error = _mm256_or_si256(error, incomplete);
             incomplete = _mm256_setzero_si256();

@@ -10,7 +10,9 @@
  * TWO_CONTS bit set for a continuation after a continuation. */
 #ifndef WSFAST_UTF8_LOOKUP_H
 #define WSFAST_UTF8_LOOKUP_H
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define TOO_SHORT      (1 << 0)  /* lead byte not followed by a continuation */
 #define TOO_LONG       (1 << 1)  /* ASCII followed by a continuation */
@@ -56,5 +58,22 @@ static const uint8_t WSF_INCOMPLETE_MAX[16] = {
  * is a 3- or 4-byte lead (>= E0), or 3 back a 4-byte lead (>= F0). */
 #define WSF_THIRD_BYTE_MIN (0xE0 - 0x80)
 #define WSF_FOURTH_BYTE_MIN (0xF0 - 0x80)
+
+/* The next 64 bytes to check, at buf + *i, advancing *i; NULL at the end.
+ * The tail is copied into pad and padded with ASCII zeros, which end any
+ * open character with TOO_SHORT, so no separate end check is needed. */
+static inline const uint8_t *wsf_utf8_block(const uint8_t *buf, size_t len, size_t *i,
+                                            uint8_t pad[64]) {
+    const uint8_t *p = buf + *i;
+    if (*i >= len)
+        return NULL;
+    if (len - *i < 64) {
+        memset(pad, 0, 64);
+        memcpy(pad, p, len - *i);
+        p = pad;
+    }
+    *i += 64;
+    return p;
+}
 
 #endif

@@ -22,20 +22,10 @@ int wsf_utf8_valid_neon(const uint8_t *buf, size_t len) {
     uint8x16_t prev = vdupq_n_u8(0), incomplete = vdupq_n_u8(0), error = vdupq_n_u8(0);
     uint8_t pad[64];
     size_t i = 0;
-    for (;;) {
-        const uint8_t *p;
-        uint8x16_t v0, v1, v2, v3;
-        if (i + 64 <= len) {
-            p = buf + i;
-        } else if (i < len) {
-            memset(pad, 0, sizeof pad);
-            memcpy(pad, buf + i, len - i);
-            p = pad;
-        } else {
-            break;
-        }
-        i += 64;
-        v0 = vld1q_u8(p); v1 = vld1q_u8(p + 16); v2 = vld1q_u8(p + 32); v3 = vld1q_u8(p + 48);
+    const uint8_t *p;
+    while ((p = wsf_utf8_block(buf, len, &i, pad)) != NULL) {
+        uint8x16_t v0 = vld1q_u8(p), v1 = vld1q_u8(p + 16), v2 = vld1q_u8(p + 32),
+                   v3 = vld1q_u8(p + 48);
         if (vmaxvq_u8(vorrq_u8(vorrq_u8(v0, v1), vorrq_u8(v2, v3))) < 0x80) {
             error = vorrq_u8(error, incomplete);
             incomplete = vdupq_n_u8(0);

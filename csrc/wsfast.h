@@ -19,18 +19,19 @@ extern "C" {
 typedef enum {
     WSF_KERNEL_SCALAR = 0,
     WSF_KERNEL_SSE2 = 1,
-    WSF_KERNEL_AVX2 = 2,
-    WSF_KERNEL_NEON = 3,
-    WSF_KERNEL_COUNT = 4
+    WSF_KERNEL_SSSE3 = 2,   /* SSE2 masking, SSSE3 UTF-8 lookup */
+    WSF_KERNEL_AVX2 = 3,
+    WSF_KERNEL_NEON = 4,
+    WSF_KERNEL_COUNT = 5
 } wsf_kernel;
 
-/* Select a kernel variant: name is "scalar", "sse2", "avx2", "neon", or
+/* Select a kernel variant: name is "scalar", "sse2", "ssse3", "avx2", "neon", or
  * NULL/"" for the best this CPU supports. Returns 0 on success, -1 for an
  * unknown name, -2 for a variant this CPU (or this build) cannot run.
  * Call once, before the kernels are used from several threads. */
 int wsf_init(const char *name);
 
-/* Name of the variant in use ("scalar", "sse2", "avx2", "neon"). */
+/* Name of the variant in use ("scalar", "sse2", "ssse3", "avx2", "neon"). */
 const char *wsf_kernel_name(void);
 
 /* Nonzero when this CPU and build can run the variant. */

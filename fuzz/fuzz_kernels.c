@@ -42,6 +42,7 @@ static const struct {
     {WSF_KERNEL_SCALAR, wsf_mask_scalar, wsf_utf8_valid_scalar},
 #ifdef WSF_X86
     {WSF_KERNEL_SSE2, wsf_mask_sse2, wsf_utf8_valid_sse2},
+    {WSF_KERNEL_SSSE3, wsf_mask_sse2, wsf_utf8_valid_ssse3},
     {WSF_KERNEL_AVX2, wsf_mask_avx2, wsf_utf8_valid_avx2},
 #endif
 #ifdef WSF_NEON

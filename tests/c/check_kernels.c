@@ -65,6 +65,7 @@ static mask_fn variant_mask(wsf_kernel k) {
     switch (k) {
 #ifdef WSF_X86
     case WSF_KERNEL_SSE2: return wsf_mask_sse2;
+    case WSF_KERNEL_SSSE3: return wsf_mask_sse2;
     case WSF_KERNEL_AVX2: return wsf_mask_avx2;
 #endif
 #ifdef WSF_NEON
