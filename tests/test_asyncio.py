@@ -62,6 +62,25 @@ async def test_second_concurrent_recv_is_refused_and_the_first_still_gets_the_me
             assert await asyncio.wait_for(ws.recv(), 5) == "two"
 
 
+@pytest.mark.parametrize("max_queue", [1, 2, 3, 4])
+@aio
+async def test_small_max_queue_pauses_and_resumes_reading(max_queue):
+    received = []
+
+    async def handler(ws):
+        async for message in ws:
+            received.append(message)
+            if len(received) == 50:
+                await ws.send("all here")
+
+    async with serve(handler, "127.0.0.1", 0, max_queue=max_queue) as server:
+        async with connect(url(server)) as ws:
+            for i in range(50):
+                await ws.send(f"m{i}")
+            assert await asyncio.wait_for(ws.recv(), 10) == "all here"
+    assert received == [f"m{i}" for i in range(50)]
+
+
 @aio
 async def test_async_for_ends_on_normal_close():
     async def handler(ws):

@@ -293,8 +293,18 @@ def test_eof_without_close_is_1006() -> None:
     assert conn.events() == [TextMessage("x")]
 
 
-def test_frames_before_an_error_in_the_same_data_are_kept() -> None:
-    conn = server()
+# The parser hands what came before a bad frame over in two ways (appended
+# in place without compression, on the error with it): both are checked.
+compressions = pytest.mark.parametrize("compress", [False, True], ids=["plain", "deflate"])
+
+
+def maybe_deflate(compress: bool) -> Connection:
+    return server(compression=NegotiatedDeflate() if compress else None)
+
+
+@compressions
+def test_frames_before_an_error_in_the_same_data_are_kept(compress: bool) -> None:
+    conn = maybe_deflate(compress)
     with pytest.raises(ProtocolError):
         conn.receive_data(frame(1, b"a") + frame(9, b"b") + frame(3))
     assert conn.events() == [TextMessage("a"), Ping(b"b")]
@@ -303,16 +313,19 @@ def test_frames_before_an_error_in_the_same_data_are_kept() -> None:
         (10, b"b"), (8, close_payload(1002))]
 
 
-def test_first_error_in_the_same_data_wins() -> None:
+@compressions
+def test_first_error_in_the_same_data_wins(compress: bool) -> None:
     # The invalid text comes before the reserved opcode: 1007, not 1002.
-    fails_with(server(), frame(1, b"\xff") + frame(3), InvalidUTF8, 1007)
-    fails_with(server(), frame(1, b"\xff", fin=False) + frame(3), InvalidUTF8, 1007)
+    fails_with(maybe_deflate(compress), frame(1, b"\xff") + frame(3), InvalidUTF8, 1007)
+    fails_with(maybe_deflate(compress), frame(1, b"\xff", fin=False) + frame(3), InvalidUTF8,
+               1007)
 
 
-def test_close_before_an_error_in_the_same_data_wins() -> None:
-    conn = server()
-    conn.receive_data(frame(8, close_payload(1000)) + frame(3))
-    assert conn.events() == [CloseReceived(1000, "")]
+@compressions
+def test_close_before_an_error_in_the_same_data_wins(compress: bool) -> None:
+    conn = maybe_deflate(compress)
+    conn.receive_data(frame(1, b"last") + frame(8, close_payload(1000)) + frame(3))
+    assert conn.events() == [TextMessage("last"), CloseReceived(1000, "")]
     assert read_frames(conn.bytes_to_send())[0][4] == close_payload(1000)
     assert conn.state is State.CLOSED
 

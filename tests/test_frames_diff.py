@@ -283,3 +283,16 @@ def test_wsfast_parses_what_websockets_builds(impl, frames, mask):
                     for op, fin, _, payload in frames)
     parser = impl.FrameParser("server" if mask else "client", max_frame_size=None)
     assert [(f.opcode, f.fin, f.rsv1, f.payload) for f in parser.feed(data)] == frames
+
+
+def test_feed_messages_takes_a_list_and_its_error_holds_a_copy(impl):
+    parser = impl.FrameParser("client", max_frame_size=None)
+    with pytest.raises(TypeError):
+        parser.feed_messages(b"", type("Items", (list,), {})())
+    out = []
+    with pytest.raises(ProtocolError) as info:
+        parser.feed_messages(b"\x82\x01a\x89\x01b\x83\x00", out)  # binary, ping, reserved 0x3
+    assert out[0] == b"a" and out[1].opcode == Opcode.PING
+    assert [describe(x) for x in info.value.frames] == [describe(x) for x in out]
+    out.clear()  # the caller's list is its own; the error keeps what it saw
+    assert len(info.value.frames) == 2

@@ -282,7 +282,10 @@ class FrameParser:
         text (decoded; InvalidUTF8 if it is not UTF-8), bytes for binary.
         Every other frame is appended as a Frame; returns how many were.
         On a ProtocolError ``out`` holds all that came before the bad frame.
+        ``out`` must not be used by another thread during the call.
         """
+        if type(out) is not list:  # as the C parser's typed argument
+            raise TypeError(f"out must be a list, not {type(out).__name__}")
         with self._lock:
             return self._feed(data, out, True)
 

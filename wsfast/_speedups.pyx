@@ -387,20 +387,23 @@ cdef class FrameParser:
         text (decoded; InvalidUTF8 if it is not UTF-8), bytes for binary.
         Every other frame is appended as a Frame; returns how many were.
         On a ProtocolError ``out`` holds all that came before the bad frame.
+        ``out`` must not be used by another thread during the call.
         """
         return self.run(data, out, True)
 
     cdef Py_ssize_t run(self, data, list frames, bint messages) except -1:
         cdef Input inp
         cdef size_t used, n
-        cdef Py_ssize_t start = len(frames)
+        cdef Py_ssize_t start = len(frames), count = 0
         open_input(data, &inp, "data")
         try:
             # All of it in the critical section: the error check, the parse
             # and, on failure, freeing the buffer, so that no other feed can
             # come between a failure and the state that records it. The only
-            # Python code run inside (building an error) runs while the
-            # buffer is still consistent.
+            # Python code run inside (building an error, decoding text)
+            # runs while the buffer is still consistent. ``frames`` is the
+            # caller's list for feed_messages: appending to it must not
+            # contend with another thread (see there).
             with cython.critical_section(self):
                 if self.error is not None:
                     raise type(self.error)(self.error.close_code, self.error.reason)
@@ -414,8 +417,9 @@ cdef class FrameParser:
                         if used < n:
                             self.append(inp.buf + used, n - used)
                             self.fill(NULL, 0, frames)
+                    count = self.frames_out
                 except ProtocolError as exc:
-                    exc.frames = frames[start:] if start else frames
+                    exc.frames = frames[start:]  # a copy, whatever out becomes
                     self.error = exc
                     free(self.buf)  # a failed parser holds no memory
                     self.buf = NULL
@@ -423,7 +427,7 @@ cdef class FrameParser:
                     raise
         finally:
             close_input(&inp)
-        return self.frames_out
+        return count
 
     cdef object item(self, const wsf_frame *f, bytes payload):
         """What a complete frame is appended as (see feed_messages)."""
@@ -479,12 +483,14 @@ cdef class FrameParser:
                                    self.buf + f.header_len)
                 if r < 0:
                     self.fail(-r, &f)
-                frames.append(self.item(&f, payload))
+                # The frame is taken: empty the buffer before item() runs
+                # any Python code.
                 self.buf_len = 0
                 if self.buf_cap > KEEP_BUFFER_MAX:
                     free(self.buf)
                     self.buf = NULL
                     self.buf_cap = 0
+                frames.append(self.item(&f, payload))
                 return used
             if r == WSF_FRAME_PARTIAL:
                 r = wsf_frame_partial(&self.p, &f, self.buf + f.header_len,

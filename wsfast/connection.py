@@ -159,7 +159,10 @@ class Connection:
                 # checks the exact limit.
                 items += self._feed(data)
         except ProtocolError as exc:
-            # What came before the bad frame still counts (and may fail first).
+            # What came before the bad frame still counts (and may fail first);
+            # feed_messages put it in items already, feed hands it over here.
+            if feed_messages is None:
+                items += getattr(exc, "frames", ())
             try:
                 if self._resolve(start):
                     return  # a Close came first: the rest is not read

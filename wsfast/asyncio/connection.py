@@ -132,9 +132,10 @@ class WebSocket(asyncio.Protocol):
         messages = self._messages
         while not messages:
             await self._message_waiter()
+        message = messages.popleft()
         if self._reading_paused:
             self._resume_if_drained()
-        return messages.popleft()
+        return message
 
     def __aiter__(self) -> AsyncIterator[Data]:
         return self
@@ -151,9 +152,10 @@ class WebSocket(asyncio.Protocol):
                 if exc.code in NORMAL_CLOSURES:
                     raise StopAsyncIteration from None
                 raise
+        message = messages.popleft()
         if self._reading_paused:
             self._resume_if_drained()
-        return messages.popleft()
+        return message
 
     def _message_waiter(self) -> asyncio.Future[None]:
         """A future done when a message is queued or the connection ends;
