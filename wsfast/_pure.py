@@ -290,7 +290,8 @@ class FrameParser:
             return self._feed(data, out, True)
 
     def _feed(self, data: object, frames: list[Any], messages: bool) -> int:
-        """Parse into frames; return how many Frame objects were appended."""
+        """Parse into frames; with ``messages``, return how many Frames were
+        appended (feed() needs no count)."""
         if self._error is not None:
             error = self._error
             raise type(error)(error.close_code, error.reason)
@@ -316,7 +317,7 @@ class FrameParser:
             self._error = exc
             self._buf = bytearray()  # a failed parser holds no memory
             raise
-        return sum(type(item) is Frame for item in frames[start:])
+        return sum(type(item) is Frame for item in frames[start:]) if messages else 0
 
     def _header(self, buf: Any, pos: int, end: int) -> tuple[Any, ...] | None:
         """wsf_frame_next's twin: None while the header is incomplete, else
