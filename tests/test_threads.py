@@ -104,6 +104,35 @@ def test_shared_parser_applies_each_feed_whole(impl):
     assert parser.buffered == 0
 
 
+def test_shared_parser_feed_messages_counts_each_feed_whole(impl):
+    # Whole messages come bare, pings as Frames; each thread's own out list
+    # gets exactly its feed's items, and the count is its own Frames.
+    parser = impl.FrameParser("server", max_frame_size=None)
+
+    def work(i):
+        rng = random.Random(200 + i)
+        wire, expected = client_frames(impl, i, 60, rng)
+        ping = impl.build_frame(Opcode.PING, bytes([i]), mask=True)
+        got, frames = [], 0
+        pos = 0
+        while pos < len(wire):
+            k = rng.randint(1, 3)
+            out = []
+            count = parser.feed_messages(b"".join(wire[pos:pos + k]) + ping, out)
+            frames += count
+            assert count == sum(type(x) not in (str, bytes) for x in out)
+            got += [x.encode() if type(x) is str else x for x in out
+                    if type(x) in (str, bytes)]
+            assert [x.payload for x in out if type(x) not in (str, bytes)] == [bytes([i])]
+            pos += k
+        return got, [payload for _, payload in expected], frames
+
+    for got, expected, frames in hammer(work):
+        assert got == expected
+        assert frames > 0
+    assert parser.buffered == 0
+
+
 def test_parser_per_thread_with_split_feeds(impl):
     def work(i):
         rng = random.Random(100 + i)
