@@ -239,7 +239,7 @@ class FrameParser:
 
     __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
                  "_buf", "_done", "_error", "_in_message", "_message_size",
-                 "_message_validate", "_utf8", "_first_byte", "_lock", "_messages")
+                 "_message_validate", "_utf8", "_first_byte", "_lock")
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
@@ -258,7 +258,6 @@ class FrameParser:
         self._message_validate = False
         self._utf8 = Utf8Validator()
         self._lock = threading.Lock()  # one feed at a time, as the C parser
-        self._messages = False  # in feed_messages
 
     @property
     def buffered(self) -> int:
@@ -296,18 +295,17 @@ class FrameParser:
             error = self._error
             raise type(error)(error.close_code, error.reason)
         start = len(frames)
-        self._messages = messages
         try:
             if self._buf:
                 buf = self._buf
                 buf += _view(data, "data") if type(data) is not bytes else data
-                del buf[:self._parse(buf, frames)]
+                del buf[:self._parse(buf, frames, messages)]
             else:
                 if type(data) is bytes or type(data) is bytearray:
                     whole: bytes | bytearray = data
                 else:
                     whole = bytes(_view(data, "data"))  # slices of it are keys, payloads
-                used = self._parse(whole, frames)
+                used = self._parse(whole, frames, messages)
                 if used < len(whole):
                     self._buf += whole[used:]
             if self._buf:
@@ -363,12 +361,13 @@ class FrameParser:
         return (size, n, buf[pos + size - 4:pos + size] if masked else None,
                 opcode, b0 > 127, b0 & 0x40 != 0, validate)
 
-    def _parse(self, buf: Any, frames: list[Any]) -> int:
+    def _parse(self, buf: Any, frames: list[Any], messages: bool) -> int:
         """Take every complete frame from buf; return how many bytes they used."""
         with memoryview(buf) as view:  # released before the buffer is resized
-            return self._parse_view(buf, view, frames)
+            return self._parse_view(buf, view, frames, messages)
 
-    def _parse_view(self, buf: Any, view: memoryview, frames: list[Any]) -> int:
+    def _parse_view(self, buf: Any, view: memoryview, frames: list[Any],
+                    messages: bool) -> int:
         pos = 0
         end = len(buf)
         header = self._header
@@ -396,7 +395,7 @@ class FrameParser:
                 self._message_size = n
                 self._in_message = not fin
                 self._message_validate = validate
-            if fin and not rsv1 and self._messages and (opcode == 1 or opcode == 2):
+            if messages and fin and not rsv1 and (opcode == 1 or opcode == 2):
                 if opcode == 2:
                     append(payload)
                 else:

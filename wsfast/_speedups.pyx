@@ -344,9 +344,6 @@ cdef class FrameParser:
     cdef uint8_t *buf
     cdef size_t buf_len, buf_cap
     cdef object error
-    # feed_messages: whole messages come as str/bytes; Frames are counted.
-    cdef bint messages
-    cdef Py_ssize_t frames_out
 
     def __cinit__(self):
         self.buf = NULL
@@ -394,7 +391,7 @@ cdef class FrameParser:
     cdef Py_ssize_t run(self, data, list frames, bint messages) except -1:
         cdef Input inp
         cdef size_t used, n
-        cdef Py_ssize_t start = len(frames), count = 0
+        cdef Py_ssize_t start = len(frames), count = 0, i
         open_input(data, &inp, "data")
         try:
             # All of it in the critical section: the error check, the parse
@@ -407,17 +404,17 @@ cdef class FrameParser:
             with cython.critical_section(self):
                 if self.error is not None:
                     raise type(self.error)(self.error.close_code, self.error.reason)
-                self.messages = messages
-                self.frames_out = 0
                 try:
                     n = <size_t>inp.len
-                    used = self.fill(inp.buf, n, frames) if self.buf_len else 0
+                    used = self.fill(inp.buf, n, frames, messages) if self.buf_len else 0
                     if self.buf_len == 0 and used < n:
-                        used += self.parse(inp.buf + used, n - used, frames)
+                        used += self.parse(inp.buf + used, n - used, frames, messages)
                         if used < n:
                             self.append(inp.buf + used, n - used)
-                            self.fill(NULL, 0, frames)
-                    count = self.frames_out
+                            self.fill(NULL, 0, frames, messages)
+                    for i in range(start, len(frames)):
+                        if type(frames[i]) is Frame:
+                            count += 1
                 except ProtocolError as exc:
                     exc.frames = frames[start:]  # a copy, whatever out becomes
                     self.error = exc
@@ -429,9 +426,9 @@ cdef class FrameParser:
             close_input(&inp)
         return count
 
-    cdef object item(self, const wsf_frame *f, bytes payload):
+    cdef object item(self, const wsf_frame *f, bytes payload, bint messages):
         """What a complete frame is appended as (see feed_messages)."""
-        if self.messages and f.fin and not f.rsv1 and (f.opcode == 1 or f.opcode == 2):
+        if messages and f.fin and not f.rsv1 and (f.opcode == 1 or f.opcode == 2):
             if f.opcode == 2:
                 return payload
             try:
@@ -439,10 +436,10 @@ cdef class FrameParser:
                                             PyBytes_GET_SIZE(payload), NULL)
             except UnicodeDecodeError:
                 raise _fr.frame_error(_fr.E_INVALID_UTF8, 1) from None
-        self.frames_out += 1
         return new_frame(f, payload)
 
-    cdef size_t parse(self, const uint8_t *src, size_t n, list frames) except? 0:
+    cdef size_t parse(self, const uint8_t *src, size_t n, list frames,
+                      bint messages) except? 0:
         """Take the complete frames at the front of src; return the bytes used."""
         cdef wsf_frame f
         cdef size_t pos = 0
@@ -459,10 +456,11 @@ cdef class FrameParser:
                                src + pos + f.header_len)
             if r < 0:
                 self.fail(-r, &f)
-            frames.append(self.item(&f, payload))
+            frames.append(self.item(&f, payload, messages))
             pos += f.header_len + <size_t>f.payload_len
 
-    cdef size_t fill(self, const uint8_t *src, size_t n, list frames) except? 0:
+    cdef size_t fill(self, const uint8_t *src, size_t n, list frames,
+                     bint messages) except? 0:
         """Complete the buffered frame with as few bytes of src as it needs.
 
         Each round either finishes or grows the header or payload, so the
@@ -490,7 +488,7 @@ cdef class FrameParser:
                     free(self.buf)
                     self.buf = NULL
                     self.buf_cap = 0
-                frames.append(self.item(&f, payload))
+                frames.append(self.item(&f, payload, messages))
                 return used
             if r == WSF_FRAME_PARTIAL:
                 r = wsf_frame_partial(&self.p, &f, self.buf + f.header_len,
