@@ -43,3 +43,4 @@ Utf8Validator = _backend.Utf8Validator
 Frame = _backend.Frame
 FrameParser = _backend.FrameParser
 build_frame = _backend.build_frame
+MessagePump = _backend.MessagePump

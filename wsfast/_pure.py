@@ -17,7 +17,7 @@ from typing import Any
 from wsfast import _framing as _fr
 from wsfast.errors import ProtocolError
 
-__all__ = ["KERNEL", "Frame", "FrameParser", "Utf8Validator", "apply_mask",
+__all__ = ["KERNEL", "Frame", "FrameParser", "MessagePump", "Utf8Validator", "apply_mask",
            "available_kernels", "build_frame", "mask_into", "validate_utf8"]
 
 KERNEL = "python"
@@ -491,3 +491,19 @@ def _build_error(opcode: int, fin: bool, rsv1: bool, n: int) -> int:
     if n >> 63:
         return _fr.E_LENGTH_MSB
     return 0
+
+
+class MessagePump:
+    """Twin of the C MessagePump, an open WebSocket's transport protocol.
+
+    The C one skips Python frames on reads of whole messages; in Python the
+    WebSocket's general path is as fast, so every call goes straight to it.
+    """
+
+    def __init__(self, ws: Any, conn: Any, transport: Any, send_nowait: Any) -> None:
+        self.data_received = ws._receive
+        self.send_nowait = send_nowait
+        self.eof_received = ws.eof_received
+        self.connection_lost = ws.connection_lost
+        self.pause_writing = ws.pause_writing
+        self.resume_writing = ws.resume_writing

@@ -577,13 +577,7 @@ cdef int take_key(uint8_t *out) except -1:
 def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=False):
     """One frame's bytes: minimal length encoding (RFC 6455 section 5.2), and
     with ``mask`` a fresh key from the OS CSPRNG (section 5.3)."""
-    cdef uint8_t header[14]
-    cdef uint8_t key[4]
-    cdef Input inp
-    cdef int size
     cdef long op
-    cdef bytes out
-    cdef uint8_t *dst
     if not PyLong_Check(opcode):
         opcode = _fr.check_opcode(opcode)  # operator.index() rules, as the twin
     try:
@@ -592,6 +586,17 @@ def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=Fa
         op = -1
     if op < 0 or op > 0xF:
         _fr.check_opcode(opcode)  # raises the twin's error
+    return encode_frame(op, payload, fin, rsv1, mask)
+
+
+cdef bytes encode_frame(long op, object payload, bint fin, bint rsv1, bint mask):
+    """build_frame once the opcode is known to fit in 4 bits."""
+    cdef uint8_t header[14]
+    cdef uint8_t key[4]
+    cdef Input inp
+    cdef int size
+    cdef bytes out
+    cdef uint8_t *dst
     if isinstance(payload, str):
         payload = (<str>payload).encode("utf-8")
     open_input(payload, &inp, "payload")
@@ -611,3 +616,6 @@ def build_frame(opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=Fa
     finally:
         close_input(&inp)
     return out
+
+
+include "_pump.pxi"

@@ -148,8 +148,8 @@ class Connection:
             return
         items = self._items
         start = len(items)
+        feed_messages = self._feed_messages
         try:
-            feed_messages = self._feed_messages
             if feed_messages is not None:
                 if not feed_messages(data, items):
                     return  # whole messages only: the common case, done
@@ -163,12 +163,35 @@ class Connection:
             # feed_messages put it in items already, feed hands it over here.
             if feed_messages is None:
                 items += getattr(exc, "frames", ())
+            self._settle(start, exc)
+            return
+        self._settle(start, None)
+
+    def receive_parsed(self, items: list[Any], error: ProtocolError | None = None) -> None:
+        """``receive_data`` for a caller that ran ``feed_messages`` on this
+        Connection's parser itself (the asyncio layer's MessagePump): what
+        it gave, in order, and the ProtocolError it raised, if any. Raises
+        as ``receive_data`` would."""
+        start = len(self._items)
+        self._items += items
+        self._settle(start, error)
+
+    @property
+    def parser(self) -> FrameParser | None:
+        """The FrameParser for ``receive_parsed``; None when compression is
+        on (every frame must then pass through ``receive_data``)."""
+        return self._parser if self._feed_messages is not None else None
+
+    def _settle(self, start: int, error: ProtocolError | None) -> None:
+        """Resolve what was parsed from ``_items[start:]`` on; then fail with
+        ``error``, unless a Close came before it."""
+        if error is not None:
             try:
                 if self._resolve(start):
                     return  # a Close came first: the rest is not read
             except ProtocolError as first:
                 self._fail(first)
-            self._fail(exc)
+            self._fail(error)
         try:
             self._resolve(start)
         except ProtocolError as exc:

@@ -18,6 +18,7 @@ import os
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable, Union
 
+from wsfast._impl import MessagePump
 from wsfast.connection import Connection, State
 from wsfast.deflate import PerMessageDeflate
 from wsfast.errors import ConnectionClosed, ProtocolError
@@ -285,6 +286,14 @@ class WebSocket(asyncio.Protocol):
     def _opened_with(self, conn: Connection, leftover: bytes) -> None:
         """The handshake succeeded: from here on bytes are WebSocket frames."""
         self._conn = conn
+        # From here the transport talks to a MessagePump, which takes reads
+        # of whole messages (and sends) without a Python frame when the C
+        # extension is built, and hands everything else back to this object.
+        send_nowait = self.send_nowait
+        pump = MessagePump(self, conn, self.transport, send_nowait)
+        self.transport.set_protocol(pump)  # type: ignore[union-attr, arg-type]
+        if type(self).send_nowait is WebSocket.send_nowait:  # not overridden
+            self.send_nowait = pump.send_nowait  # type: ignore[method-assign]
         if not self._opened.done():
             self._opened.set_result(None)
         if self.ping_interval:
@@ -326,15 +335,39 @@ class WebSocket(asyncio.Protocol):
             self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        conn = self._conn
-        if conn is None:
+        if self._conn is None:
             self._handshake_data(data)
-            return
+        else:
+            self._receive(data)
+
+    def _receive(self, data: bytes) -> None:
+        """Any read after the handshake, the general way (the MessagePump
+        takes the common case, a read of whole messages, without it)."""
+        conn = self._conn
+        assert conn is not None
         error: ProtocolError | None = None
         try:
             conn.receive_data(data)
         except ProtocolError as exc:
             error = exc
+        self._dispatch(conn, error)
+
+    def _received(self, items: list[Any], error: ProtocolError | None) -> None:
+        """What the MessagePump parsed from a read that was not only whole
+        messages: the Connection resolves it, then it is dispatched."""
+        conn = self._conn
+        assert conn is not None
+        try:
+            conn.receive_parsed(items, error)
+        except ProtocolError as exc:
+            error = exc
+        else:
+            error = None
+        self._dispatch(conn, error)
+
+    def _dispatch(self, conn: Connection, error: ProtocolError | None) -> None:
+        """Hand out what the Connection received, write what it owes, and
+        act on a violation or the end of the closing handshake."""
         # Whole messages come bare (str, bytes), other events as Event
         # objects; told apart by exact type, cheaper than isinstance.
         items = conn.messages_and_events()
@@ -348,26 +381,12 @@ class WebSocket(asyncio.Protocol):
                 else:
                     self._event(item)
             if messages:
-                waiter = self._recv_waiter
-                if waiter is not None:
-                    self._recv_waiter = None
-                    if not waiter.done():  # its reader may have been cancelled
-                        waiter.set_result(None)
-                if len(messages) >= self.max_queue and not self._reading_paused:
-                    self._reading_paused = True
-                    self.transport.pause_reading()  # type: ignore[union-attr]
+                self._wake_reader()
         else:
             for item in items:
                 kind = type(item)
                 if kind is str or kind is bytes:
-                    # _deliver() inline: a call per message costs 15% here.
-                    try:
-                        callback(item)
-                    except ConnectionClosed:
-                        pass
-                    except Exception:
-                        logger.exception("%s: on_message failed", self.remote_address)
-                        self._fail(1011, "internal error")
+                    self._deliver(item)
                 else:
                     self._event(item)
         if conn._out:
@@ -387,6 +406,18 @@ class WebSocket(asyncio.Protocol):
         if conn.state is CLOSED:
             self._peer_closed()
 
+    def _wake_reader(self) -> None:
+        """Messages are queued: wake a waiting recv(); pause reading when the
+        queue is full (the MessagePump does the same in C)."""
+        waiter = self._recv_waiter
+        if waiter is not None:
+            self._recv_waiter = None
+            if not waiter.done():  # its reader may have been cancelled
+                waiter.set_result(None)
+        if len(self._messages) >= self.max_queue and not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()  # type: ignore[union-attr]
+
     def _event(self, event: Any) -> None:
         """An event other than a whole message."""
         kind = type(event)
@@ -396,14 +427,18 @@ class WebSocket(asyncio.Protocol):
             self.close_code, self.close_reason = event.code, event.reason
 
     def _deliver(self, message: Data) -> None:
-        """Hand one queued message to on_message (when it is first set)."""
+        """Hand one message to on_message."""
         try:
             self._on_message(message)  # type: ignore[misc]
         except ConnectionClosed:
             pass
         except Exception:
-            logger.exception("%s: on_message failed", self.remote_address)
-            self._fail(1011, "internal error")
+            self._on_message_failed()
+
+    def _on_message_failed(self) -> None:
+        """on_message raised (called inside the except clause): log, close with 1011."""
+        logger.exception("%s: on_message failed", self.remote_address)
+        self._fail(1011, "internal error")
 
     def _peer_closed(self) -> None:
         # RFC 6455 section 7.1.1: the server closes the TCP connection first;

@@ -1,0 +1,182 @@
+"""The MessagePump, an open WebSocket's transport protocol, against the
+WebSocket's general path (``_receive``, pure Python over the Connection):
+for any stream of valid and invalid frames, any chunking, with on_message
+or the queue of recv(), both must deliver the same messages, write the same
+frames, pause reading and fail the connection alike. With the C extension
+this compares the C hot path with the Python code it skips; in pure Python
+the pump forwards every read, and the comparison still runs.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wsfast
+from aio import aio
+from connection_outcome import FRAME, encode, sent_frames
+from wsfast.asyncio.connection import WebSocket
+from wsfast.connection import Connection
+from wsfast.deflate import NegotiatedDeflate
+from wsfast.errors import ConnectionClosed
+
+
+class Transport:
+    """Records what a WebSocket does to its transport."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.calls: list[str] = []
+        self.protocol: Any = None
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def set_protocol(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def get_protocol(self) -> Any:
+        return self.protocol
+
+    def is_closing(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("pause_reading", "resume_reading", "abort", "close"):
+            return lambda: self.calls.append(name)
+        raise AttributeError(name)
+
+
+def open_websocket(role: str, *, deflate: bool = False, max_queue: int = 16,
+                   max_message_size: int | None = 1 << 20,
+                   cls: type[WebSocket] = WebSocket) -> tuple[WebSocket, Transport]:
+    """A WebSocket past its handshake on a recording transport (inside a loop)."""
+    ws = cls(role, max_message_size=max_message_size, max_queue=max_queue,
+             ping_interval=None, ping_timeout=None, close_timeout=5, open_timeout=None)
+    transport = Transport()
+    transport.protocol = ws
+    ws.connection_made(transport)  # type: ignore[arg-type]
+    compression = NegotiatedDeflate() if deflate else None
+    ws._opened_with(Connection(role, max_message_size=max_message_size,
+                               compression=compression), b"")
+    return ws, transport
+
+
+def what_happened(ws: WebSocket, transport: Transport, delivered: list[Any],
+                  role: str) -> Any:
+    frames = sent_frames(b"".join(transport.written), role)
+    return (list(delivered), list(ws._messages), frames, list(transport.calls), ws.close_code,
+            ws.close_reason, int(ws.state), len(ws._timers), ws._reading_paused)
+
+
+async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
+              max_queue: int, limit: int | None, through_pump: bool) -> Any:
+    ws, transport = open_websocket(role, deflate=deflate, max_queue=max_queue,
+                                   max_message_size=limit)
+    delivered: list[Any] = []
+    if callback:
+        def on_message(message: Any) -> None:
+            delivered.append(message)
+            if message in ("boom", b"boom"):
+                raise ValueError("on_message failed on purpose")
+            if message in ("echo", b"echo"):
+                ws.send_nowait(message)
+        ws.on_message = on_message
+    receive = transport.protocol.data_received if through_pump else ws._receive
+    said = []
+    for chunk in chunks:  # after each one: a state that a later one could hide
+        receive(chunk)
+        said.append(what_happened(ws, transport, delivered, role))
+    for timer in ws._timers:
+        timer.cancel()
+    return said
+
+
+# Whole messages, now and then a word the callback acts on.
+WORDS = st.sampled_from([b"boom", b"echo", b"x" * 130, b""])
+WIRE = st.lists(FRAME | st.tuples(st.sampled_from([1, 2]), st.just(True), WORDS,
+                                  st.just("plain")), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames=WIRE, role=st.sampled_from(["client", "server"]), deflate=st.booleans(),
+       callback=st.booleans(), max_queue=st.sampled_from([1, 2, 16]),
+       limit=st.sampled_from([None, 100, 1 << 20]),
+       cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=6))
+def test_pump_and_general_path_agree(frames: Any, role: str, deflate: bool, callback: bool,
+                                     max_queue: int, limit: int | None,
+                                     cuts: list[int]) -> None:
+    data = encode(frames, role)
+    points = sorted(min(c, len(data)) for c in cuts)
+    chunks = [data[a:b] for a, b in zip([0] + points, points + [len(data)])] + [b""]
+
+    async def both() -> tuple[Any, Any]:
+        args = (role, chunks, deflate, callback, max_queue, limit)
+        return await run(*args, through_pump=True), await run(*args, through_pump=False)
+
+    pumped, general = asyncio.run(both())
+    assert pumped == general
+
+
+@aio
+async def test_the_pump_is_the_transports_protocol_and_the_c_one_when_built() -> None:
+    ws, transport = open_websocket("server")
+    pump = transport.get_protocol()
+    assert type(pump).__name__ == "MessagePump"
+    expected = "wsfast._speedups" if wsfast.IMPLEMENTATION == "c" else "wsfast._pure"
+    assert type(pump).__module__ == expected
+
+
+@aio
+async def test_send_nowait_writes_what_the_connection_builds_then_refuses_after_close() -> None:
+    ws, transport = open_websocket("server")
+    for message in ("héllo", b"\x00\xff", bytearray(b"ba"), memoryview(b"mv"), "x" * 70000):
+        ws.send_nowait(message)
+        assert transport.written[-1] == Connection("server").send(message)
+    with pytest.raises(TypeError):
+        ws.send_nowait(12345)  # type: ignore[arg-type]
+    transport.written.clear()
+    ws._conn.close(1000, "")  # type: ignore[union-attr]  # our Close is sent: no more messages
+    with pytest.raises(ConnectionClosed):
+        ws.send_nowait("too late")
+    assert transport.written == []
+
+
+@aio
+async def test_client_send_nowait_masks_each_frame_with_a_fresh_key() -> None:
+    ws, transport = open_websocket("client")
+    ws.send_nowait("same")
+    ws.send_nowait("same")
+    first, second = transport.written
+    assert first[1] & 0x80 and second[1] & 0x80 and first[2:6] != second[2:6]
+    assert sent_frames(first + second, "client") == [(1, True, b"same")] * 2
+
+
+@aio
+async def test_a_subclass_send_nowait_is_honoured() -> None:
+    sent: list[Any] = []
+
+    class Counting(WebSocket):
+        def send_nowait(self, message: Any) -> None:
+            sent.append(message)
+            super().send_nowait(message)
+
+    ws, transport = open_websocket("server", cls=Counting)
+    ws.on_message = ws.send_nowait
+    transport.protocol.data_received(encode([(1, True, b"hi", "plain")], "server"))
+    assert sent == ["hi"]
+    assert transport.written == [b"\x81\x02hi"]
+
+
+@aio
+async def test_send_nowait_with_compression_compresses() -> None:
+    ws, transport = open_websocket("server", deflate=True)
+    ws.send_nowait("a" * 1000)
+    assert transport.written[-1][0] == 0xC1  # FIN, RSV1, text
+    assert len(transport.written[-1]) < 100
