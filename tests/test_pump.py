@@ -180,3 +180,43 @@ async def test_send_nowait_with_compression_compresses() -> None:
     ws.send_nowait("a" * 1000)
     assert transport.written[-1][0] == 0xC1  # FIN, RSV1, text
     assert len(transport.written[-1]) < 100
+
+
+@pytest.mark.parametrize("consume", ["async for", "on_message"])
+def test_on_uvloop_the_pump_takes_the_reads(consume: str) -> None:
+    # uvloop binds data_received when a protocol is set, so set_protocol()
+    # must reach it; the messages must flow through the pump either way.
+    uvloop = pytest.importorskip("uvloop", reason="pip install uvloop")
+    from wsfast.asyncio import connect, serve
+
+    protocols: list[str] = []
+    general_reads: list[bytes] = []
+
+    async def handler(ws: WebSocket) -> None:
+        protocols.append(type(ws.transport.get_protocol()).__name__)  # type: ignore[union-attr]
+        # Had uvloop kept calling the WebSocket, every read would land here.
+        receive = ws._receive
+        ws._receive = lambda data: (general_reads.append(data), receive(data))  # type: ignore[method-assign]
+        if consume == "on_message":
+            ws.on_message = ws.send_nowait
+            await ws.wait_closed()
+        else:
+            async for message in ws:
+                await ws.send(message)
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}/", compression=None) as ws:
+                for message in ("é" * 3, b"\x00" * 70000, "", b"") * 3:
+                    await ws.send(message)
+                    assert await ws.recv() == message
+                assert await asyncio.wait_for(await ws.ping(), 5) >= 0
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(main(), 20))
+    finally:
+        loop.close()
+    assert protocols == ["MessagePump"]
+    assert general_reads == []
