@@ -220,3 +220,22 @@ def test_on_uvloop_the_pump_takes_the_reads(consume: str) -> None:
         loop.close()
     assert protocols == ["MessagePump"]
     assert general_reads == []
+
+
+@aio
+async def test_a_closed_websocket_is_freed_without_the_cycle_collector() -> None:
+    import gc
+    import weakref
+
+    ws, transport = open_websocket("server")
+    ws.send_nowait("bound here")
+    transport.protocol.data_received(encode([(1, True, b"hi", "plain")], "server"))
+    ws.connection_lost(None)
+    ref = weakref.ref(ws)
+    del ws
+    transport.protocol = None  # as asyncio's transports do after connection_lost
+    gc.disable()
+    try:
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -483,6 +483,10 @@ class WebSocket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        # The pump's send_nowait (see _opened_with) holds the pump, which
+        # holds this object: drop it, so no reference cycle outlives the
+        # connection.
+        self.__dict__.pop("send_nowait", None)
         for timer in self._timers:
             timer.cancel()
         if self.close_code is None:
