@@ -21,7 +21,9 @@ static const char *const LABELS[WSF_KERNEL_COUNT] = {"scalar", "sse2", "ssse3", 
 
 static wsf_kernel active = WSF_KERNEL_SCALAR;
 static mask_fn mask_impl = wsf_mask_scalar;
+static mask_fn mask_stream_impl = wsf_mask_scalar;   /* mask_impl where there is none */
 static utf8_fn utf8_impl = wsf_utf8_valid_scalar;
+static size_t stream_above = SIZE_MAX;
 
 #if defined(WSF_X86)
 static void cpuid(int leaf, int sub, unsigned regs[4]) {
@@ -71,7 +73,72 @@ static int has_ssse3(void) {
     cpuid(1, 0, r);
     return (r[2] & (1u << 9)) != 0;   /* ECX bit 9 */
 }
+
+/* Bytes of the highest-level data or unified cache, from CPUID's
+ * deterministic cache parameters: leaf 4 (Intel and others), or 0x8000001D
+ * on AMD and Hygon, which has the same layout and needs TOPOEXT. 0 when
+ * neither is there. Leaf 0x80000006's L3 size is not used: under KVM on
+ * AMD EPYC it has been seen to report the whole package's L3 (320 MiB)
+ * where leaf 0x8000001D gives the 32 MiB this core shares. */
+static size_t last_level_cache(void) {
+    unsigned r[4], leaf = 4, best_level = 0;
+    char vendor[13];
+    size_t best = 0;
+    cpuid(0, 0, r);
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    vendor[12] = '\0';
+    if (strcmp(vendor, "AuthenticAMD") == 0 || strcmp(vendor, "HygonGenuine") == 0) {
+        leaf = 0x8000001Du;
+        cpuid((int)0x80000000u, 0, r);
+        if (r[0] < leaf)
+            return 0;
+        cpuid((int)0x80000001u, 0, r);
+        if (!(r[2] & (1u << 22)))   /* ECX bit 22: TOPOEXT */
+            return 0;
+    } else if (r[0] < leaf) {
+        return 0;
+    }
+    for (int sub = 0; sub < 16; sub++) {
+        unsigned type, level;
+        uint64_t bytes;
+        cpuid((int)leaf, sub, r);
+        type = r[0] & 31u;   /* 0: no more caches, 1: data, 2: instruction, 3: unified */
+        level = (r[0] >> 5) & 7u;
+        if (type == 0)
+            break;
+        /* ways x partitions x line size x sets, each stored minus one. */
+        bytes = (uint64_t)((r[1] >> 22) + 1) * (((r[1] >> 12) & 0x3FFu) + 1) *
+                ((r[1] & 0xFFFu) + 1) * ((uint64_t)r[2] + 1);
+        if (type != 2 && level >= best_level && bytes <= SIZE_MAX) {
+            best_level = level;
+            best = (size_t)bytes;
+        }
+    }
+    return best;
+}
 #endif
+
+/* Out of place, non-temporal stores beat ordinary ones once the buffer is
+ * about 0.27-0.31 of the last-level cache (source and destination together
+ * a little over half of it): below, the ordinary stores find the lines
+ * still cached from the call before and streaming them to memory is up to
+ * 2x slower; above, streaming wins by up to 1.6x (AVX2, Zen 4 with a 32 MiB
+ * L3: crossover between 8.5 and 10 MiB in bench/mask_stream.c; numbers in
+ * docs/benchmarks.md, section 2). The threshold, 5/16 of the cache, is at
+ * the top of that band. The whole cache counts, not a share per core that
+ * uses it: a smaller threshold would lose on an idle machine, a larger one
+ * only gives up a gain. Where the size is unknown the crossover could be
+ * anywhere, and nothing streams. */
+static size_t default_stream_threshold(void) {
+#if defined(WSF_X86)
+    size_t llc = last_level_cache();
+    if (llc != 0)
+        return llc / 16 * 5;
+#endif
+    return SIZE_MAX;
+}
 
 int wsf_kernel_supported(wsf_kernel k) {
     switch (k) {
@@ -94,21 +161,29 @@ const char *wsf_kernel_label(wsf_kernel k) {
 
 static void use(wsf_kernel k) {
     active = k;
+    mask_stream_impl = NULL;
     switch (k) {
 #if defined(WSF_X86)
     case WSF_KERNEL_SSE2: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_sse2; break;
     case WSF_KERNEL_SSSE3: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_ssse3; break;
-    case WSF_KERNEL_AVX2: mask_impl = wsf_mask_avx2; utf8_impl = wsf_utf8_valid_avx2; break;
+    case WSF_KERNEL_AVX2:
+        mask_impl = wsf_mask_avx2;
+        mask_stream_impl = wsf_mask_avx2_stream;
+        utf8_impl = wsf_utf8_valid_avx2;
+        break;
 #endif
 #if defined(WSF_NEON)
     case WSF_KERNEL_NEON: mask_impl = wsf_mask_neon; utf8_impl = wsf_utf8_valid_neon; break;
 #endif
     default: mask_impl = wsf_mask_scalar; utf8_impl = wsf_utf8_valid_scalar; break;
     }
+    if (mask_stream_impl == NULL)
+        mask_stream_impl = mask_impl;
 }
 
 int wsf_init(const char *name) {
     wsf_utf8_dfa_init();
+    stream_above = default_stream_threshold();
     if (name == NULL || name[0] == '\0') {
         int k;
         for (k = WSF_KERNEL_COUNT - 1; k > 0 && !wsf_kernel_supported((wsf_kernel)k); k--)
@@ -129,6 +204,10 @@ int wsf_init(const char *name) {
 
 const char *wsf_kernel_name(void) { return LABELS[active]; }
 
+size_t wsf_mask_stream_threshold(void) { return stream_above; }
+
+void wsf_set_mask_stream_threshold(size_t bytes) { stream_above = bytes; }
+
 size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
                 size_t phase) {
     uint8_t k[8];
@@ -136,6 +215,8 @@ size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[
         k[j] = key[(phase + j) & 3];
     if (len < WSF_MASK_SIMD_MIN)
         wsf_mask_words(dst, src, len, k);   /* small frames: no call */
+    else if (len > stream_above && dst != src)
+        mask_stream_impl(dst, src, len, k);
     else
         mask_impl(dst, src, len, k);
     return (phase + len) & 3;

@@ -66,6 +66,7 @@ int wsf_utf8_valid_scalar(const uint8_t *buf, size_t len);
 #ifdef WSF_X86
 void wsf_mask_sse2(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 void wsf_mask_avx2(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+void wsf_mask_avx2_stream(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 int wsf_utf8_valid_sse2(const uint8_t *buf, size_t len);
 int wsf_utf8_valid_ssse3(const uint8_t *buf, size_t len);
 int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len);

@@ -2,7 +2,13 @@
  * to 32 bytes, so none splits a cache line. The unaligned first and last 32
  * bytes are loaded before anything is stored and written last, overlapping
  * the aligned middle with the same values: correct in place too, and no
- * byte-by-byte head or tail loop. Shorter inputs go to the scalar kernel. */
+ * byte-by-byte head or tail loop. Shorter inputs go to the scalar kernel.
+ *
+ * wsf_mask_avx2_stream is the same with non-temporal stores for the aligned
+ * middle: they send whole lines to memory without reading them into the
+ * cache first, so a destination larger than the cache costs no read of each
+ * line and does not evict the source. wsf_mask() uses it only out of place
+ * and only for buffers large against the last-level cache (dispatch.c). */
 #include "internal.h"
 #ifdef WSF_X86
 #include <immintrin.h>
@@ -16,33 +22,49 @@ static __m256i key_at(const uint8_t key[4], size_t offset) {
     return _mm256_set1_epi32(k32);
 }
 
-WSF_TARGET("avx2")
-void wsf_mask_avx2(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {
-    __m256i first, last, vk;
-    size_t i;
-    if (len < 32) {
-        wsf_mask_scalar(dst, src, len, key);
-        return;
+/* One body, two variants: STORE is the aligned store of the middle, FENCE
+ * what follows it. A macro rather than a flag or a function pointer so that
+ * every compiler emits the intended store: clang 14 merges
+ * `if (flag) _mm256_stream_si256(p, v); else _mm256_store_si256(p, v);` into
+ * one plain store, dropping the hint, and MSVC need not inline a call
+ * through a pointer. */
+#define WSF_MASK_AVX2(name, STORE, FENCE)                                                  \
+    WSF_TARGET("avx2")                                                                     \
+    void name(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {        \
+        __m256i first, last, vk;                                                           \
+        size_t i;                                                                          \
+        if (len < 32) {                                                                    \
+            wsf_mask_scalar(dst, src, len, key);                                           \
+            return;                                                                        \
+        }                                                                                  \
+        first = _mm256_loadu_si256((const __m256i *)src);                                  \
+        last = _mm256_loadu_si256((const __m256i *)(src + len - 32));                      \
+        i = 32 - ((uintptr_t)dst & 31u); /* 1..32: first aligned store after byte 0 */     \
+        vk = key_at(key, i);                                                               \
+        for (; i + 128 <= len; i += 128) {                                                 \
+            __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));                    \
+            __m256i b = _mm256_loadu_si256((const __m256i *)(src + i + 32));               \
+            __m256i c = _mm256_loadu_si256((const __m256i *)(src + i + 64));               \
+            __m256i d = _mm256_loadu_si256((const __m256i *)(src + i + 96));               \
+            STORE((__m256i *)(dst + i), _mm256_xor_si256(a, vk));                          \
+            STORE((__m256i *)(dst + i + 32), _mm256_xor_si256(b, vk));                     \
+            STORE((__m256i *)(dst + i + 64), _mm256_xor_si256(c, vk));                     \
+            STORE((__m256i *)(dst + i + 96), _mm256_xor_si256(d, vk));                     \
+        }                                                                                  \
+        for (; i + 32 <= len; i += 32) {                                                   \
+            __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));                    \
+            STORE((__m256i *)(dst + i), _mm256_xor_si256(a, vk));                          \
+        }                                                                                  \
+        FENCE;                                                                             \
+        _mm256_storeu_si256((__m256i *)dst, _mm256_xor_si256(first, key_at(key, 0)));      \
+        _mm256_storeu_si256((__m256i *)(dst + len - 32),                                   \
+                            _mm256_xor_si256(last, key_at(key, len - 32)));                \
     }
-    first = _mm256_loadu_si256((const __m256i *)src);
-    last = _mm256_loadu_si256((const __m256i *)(src + len - 32));
-    i = 32 - ((uintptr_t)dst & 31u);   /* 1..32: first aligned store after byte 0 */
-    vk = key_at(key, i);
-    for (; i + 128 <= len; i += 128) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(src + i + 32));
-        __m256i c = _mm256_loadu_si256((const __m256i *)(src + i + 64));
-        __m256i d = _mm256_loadu_si256((const __m256i *)(src + i + 96));
-        _mm256_store_si256((__m256i *)(dst + i), _mm256_xor_si256(a, vk));
-        _mm256_store_si256((__m256i *)(dst + i + 32), _mm256_xor_si256(b, vk));
-        _mm256_store_si256((__m256i *)(dst + i + 64), _mm256_xor_si256(c, vk));
-        _mm256_store_si256((__m256i *)(dst + i + 96), _mm256_xor_si256(d, vk));
-    }
-    for (; i + 32 <= len; i += 32) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));
-        _mm256_store_si256((__m256i *)(dst + i), _mm256_xor_si256(a, vk));
-    }
-    _mm256_storeu_si256((__m256i *)dst, _mm256_xor_si256(first, key_at(key, 0)));
-    _mm256_storeu_si256((__m256i *)(dst + len - 32), _mm256_xor_si256(last, key_at(key, len - 32)));
-}
+
+WSF_MASK_AVX2(wsf_mask_avx2, _mm256_store_si256, (void)0)
+
+/* Non-temporal stores may reach other cores after this thread's later
+ * ordinary stores (Intel SDM vol. 3A, "Memory Ordering"): SFENCE orders them
+ * before whatever the caller does next, such as handing dst to a thread. */
+WSF_MASK_AVX2(wsf_mask_avx2_stream, _mm256_stream_si256, _mm_sfence())
 #endif

@@ -45,6 +45,16 @@ const char *wsf_kernel_label(wsf_kernel k);
 size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len,
                 const uint8_t key[4], size_t phase);
 
+/* Out of place (dst != src), buffers of more than this many bytes are
+ * masked with non-temporal stores where the kernel has them (AVX2), which
+ * bypass the cache. wsf_init() sets it from the CPU's last-level cache
+ * (5/16 of it; SIZE_MAX, never, when CPUID does not tell the size). */
+size_t wsf_mask_stream_threshold(void);
+
+/* For tests and benchmarks: 0 streams every buffer the SIMD kernel gets,
+ * SIZE_MAX none. Like wsf_init(), not to be called while other threads mask. */
+void wsf_set_mask_stream_threshold(size_t bytes);
+
 /* Streaming UTF-8 validator state: starts at WSF_UTF8_ACCEPT, is
  * WSF_UTF8_ACCEPT again between complete characters, and stays at another
  * value (sticky) once the input can no longer be valid. */

@@ -32,9 +32,11 @@ for cc in gcc clang; do
     fi
     run "$cc -O3: build" "$cc" "${warn[@]}" -O3 "${sources[@]}" -o "$out/$cc"
     [ -x "$out/$cc" ] && run "$cc -O3: run" "$out/$cc"
-    # The crossover benchmark must build cleanly too (it is not run here).
-    run "$cc bench/mask_crossover.c: build" "$cc" "${warn[@]}" -O3 bench/mask_crossover.c \
-        csrc/*.c -o "$out/crossover-$cc"
+    # The C benchmarks must build cleanly too (they are not run here).
+    for bench in bench/mask_crossover.c bench/mask_stream.c; do
+        run "$cc $bench: build" "$cc" "${warn[@]}" -O3 "$bench" csrc/*.c \
+            -o "$out/$(basename "$bench" .c)-$cc"
+    done
     if ! echo 'int main(void){return 0;}' | "$cc" -x c "${san[@]}" - -o "$out/probe" 2>/dev/null; then
         echo "=== SKIPPED $cc sanitizers: runtime libraries missing (libclang-rt-14-dev for clang)"
         skipped=1

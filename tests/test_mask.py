@@ -6,6 +6,7 @@ alignment, size and phase.
 """
 import array
 import os
+import sys
 import threading
 
 import pytest
@@ -97,6 +98,43 @@ def test_large_against_pure(impl, size):
     # Independent check on a sample of positions.
     for i in range(0, size, 4099):
         assert expected[i] == data[i] ^ key[(i + 2) % 4]
+
+
+needs_c = pytest.mark.skipif(wsfast.IMPLEMENTATION != "c", reason="C extension not in use")
+
+
+@pytest.fixture
+def streaming():
+    """Out-of-place masking with non-temporal stores whatever the size (on
+    kernels that have them: AVX2), restored afterwards."""
+    from wsfast import _speedups
+    previous = _speedups._mask_stream_threshold(0)
+    yield
+    _speedups._mask_stream_threshold(previous)
+
+
+@needs_c
+@pytest.mark.parametrize("phase", range(4))
+def test_streaming_stores(streaming, phase):
+    source = bytearray(os.urandom(4200))
+    for offset in range(0, 64, 7):
+        for size in [*range(0, 200), 1023, 1024, 1025, 4095, 4096]:
+            view = memoryview(source)[offset:offset + size]
+            assert wsfast.apply_mask(view, KEY, phase) == reference(view, KEY, phase)
+    big = os.urandom(1024 * 1024 + 3)
+    assert wsfast.apply_mask(big, KEY, phase) == _pure.apply_mask(big, KEY, phase)
+
+
+@needs_c
+def test_stream_threshold():
+    from wsfast import _speedups
+    never = 2 * sys.maxsize + 1  # SIZE_MAX: the cache size is unknown
+    default = _speedups._mask_stream_threshold()
+    # 5/16 of a plausible last-level cache, or never.
+    assert default == never or 64 * 1024 <= default <= 1 << 30
+    assert _speedups._mask_stream_threshold(4096) == default
+    assert _speedups._mask_stream_threshold(default) == 4096
+    assert _speedups._mask_stream_threshold() == default
 
 
 def test_buffer_types(impl):

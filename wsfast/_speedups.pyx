@@ -71,6 +71,19 @@ def available_kernels():
 KERNEL = _select_kernel()
 
 
+def _mask_stream_threshold(threshold=None):
+    """Bytes above which masking out of place uses non-temporal stores.
+
+    Set at import from the CPU's last-level cache (csrc/dispatch.c); with an
+    argument, set to that (0: always, 2**64 - 1: never) and the previous
+    value returned. For tests and benchmarks: not while other threads mask.
+    """
+    cdef size_t previous = wsf_mask_stream_threshold()
+    if threshold is not None:
+        wsf_set_mask_stream_threshold(threshold)
+    return previous
+
+
 cdef inline int get_buffer(object obj, Py_buffer *view, str what) except -1:
     if not PyObject_CheckBuffer(obj):
         raise TypeError(f"{what} must be a bytes-like object, not {type(obj).__name__}")

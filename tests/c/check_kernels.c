@@ -4,7 +4,9 @@
  *
  *   masking: dst[i] == src[i] ^ key[(i + phase) % 4], sizes 0..1100, every
  *   phase, misaligned source and destination, in place and out of place,
- *   with guard bytes around the destination;
+ *   with guard bytes around the destination; the non-temporal variant
+ *   (wsf_mask_avx2_stream) for sizes 0..4200 at every destination alignment
+ *   within a 32-byte store, and the dispatcher's threshold for it;
  *   UTF-8: a naive decoder of RFC 3629 (reference_utf8) against the whole-
  *   buffer validator and the streaming one, on random input, every 2-byte
  *   sequence and structured 3/4-byte sequences at every offset of a 64-byte
@@ -75,6 +77,67 @@ static mask_fn variant_mask(wsf_kernel k) {
     }
 }
 
+/* The variant the dispatcher uses out of place above its threshold, or
+ * NULL when the kernel has none. */
+static mask_fn variant_stream(wsf_kernel k) {
+#ifdef WSF_X86
+    if (k == WSF_KERNEL_AVX2)
+        return wsf_mask_avx2_stream;
+#endif
+    (void)k;
+    return NULL;
+}
+
+#define STREAM_MAX 4200
+
+/* The non-temporal variant for every size 0..STREAM_MAX, every destination
+ * address mod 32 (which decides where its aligned stores begin) and, across
+ * those, every phase and source misalignment: through the dispatcher with
+ * the threshold at 0, and called directly out of place and in place. The
+ * source ends where its heap block ends (an over-read is an ASan error);
+ * guard bytes around the destination catch stray writes. */
+static void check_stream(mask_fn stream) {
+    static uint8_t data[STREAM_MAX], want[STREAM_MAX], area[STREAM_MAX + 64 + 2 * GUARD];
+    /* line: 64-byte aligned, GUARD bytes or more into area. */
+    uint8_t *line = area + GUARD + (64 - ((uintptr_t)(area + GUARD) & 63u));
+    size_t saved = wsf_mask_stream_threshold();
+    uint8_t key[4];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)rnd();
+    wsf_set_mask_stream_threshold(0);
+    for (size_t len = 0; len <= STREAM_MAX; len++) {
+        uint64_t r = rnd();
+        memcpy(key, &r, 4);
+        for (size_t align = 0; align < 32; align++) {
+            size_t phase = (align + len) & 3, soff = 1 + (align * 5 + len) % 32;
+            uint8_t *block = (uint8_t *)malloc(soff + len), *s, *d = line + align;
+            uint8_t rot[4];
+            if (!block)
+                exit(2);
+            s = block + soff;
+            memcpy(s, data, len);
+            for (size_t i = 0; i < len; i++)
+                want[i] = data[i] ^ key[(i + phase) % 4];
+            memset(area, 0xA5, sizeof area);
+            wsf_mask(d, s, len, key, phase);
+            CHECK(memcmp(d, want, len) == 0, "stream dispatch len %zu phase %zu dst%%32 %zu",
+                  len, phase, align);
+            CHECK(d[-1] == 0xA5 && d[len] == 0xA5, "stream wrote outside len %zu dst%%32 %zu",
+                  len, align);
+            wsf_rotate_key(rot, key, phase);
+            memset(d, 0, len);
+            stream(d, s, len, rot);
+            CHECK(memcmp(d, want, len) == 0, "stream direct len %zu dst%%32 %zu", len, align);
+            memcpy(d, s, len);
+            stream(d, d, len, rot);
+            CHECK(memcmp(d, want, len) == 0, "stream direct in place len %zu dst%%32 %zu",
+                  len, align);
+            free(block);
+        }
+    }
+    wsf_set_mask_stream_threshold(saved);
+}
+
 static void check_mask(wsf_kernel kernel) {
     static uint8_t src[MASK_MAX + 2 * GUARD], dst[MASK_MAX + 2 * GUARD], want[MASK_MAX];
     static const size_t offsets[] = {0, 1, 3, 7, 13, 31};
@@ -122,13 +185,17 @@ static void check_mask(wsf_kernel kernel) {
     }
     /* One large buffer, chunked at odd places, equals one call. */
     {
-        size_t n = 1 << 20, pos = 0, phase = 0;
+        size_t n = 1 << 20, pos = 0, phase = 0, saved;
         uint8_t *big = (uint8_t *)malloc(n), *one = (uint8_t *)malloc(n);
         if (!big || !one)
             exit(2);
         for (size_t i = 0; i < n; i++)
             big[i] = (uint8_t)rnd();
+        /* Out of place with the non-temporal variant, where there is one. */
+        saved = wsf_mask_stream_threshold();
+        wsf_set_mask_stream_threshold(0);
         wsf_mask(one, big, n, key, 0);
+        wsf_set_mask_stream_threshold(saved);
         while (pos < n) {
             size_t chunk = 1 + (size_t)(rnd() % 70000);
             if (chunk > n - pos)
@@ -142,6 +209,8 @@ static void check_mask(wsf_kernel kernel) {
         free(big);
         free(one);
     }
+    if (variant_stream(kernel))
+        check_stream(variant_stream(kernel));
 }
 
 /* ---- UTF-8 ------------------------------------------------------------ */
@@ -373,6 +442,20 @@ int main(int argc, char **argv) {
         ran++;
         printf("  %-6s %lu checks, %lu failed\n", wsf_kernel_name(), checks - checks_before,
                failures - before);
+    }
+    /* wsf_init() replaces an override with the threshold from the cache
+     * size: 5/16 of a plausible last-level cache, or never. */
+    {
+        size_t t;
+        wsf_set_mask_stream_threshold(12345);
+        wsf_init(NULL);
+        t = wsf_mask_stream_threshold();
+        CHECK(t == SIZE_MAX || (t >= ((size_t)64 << 10) && t <= ((size_t)1 << 30)),
+              "stream threshold %zu", t);
+        if (t == SIZE_MAX)
+            printf("  masking streams: never (cache size unknown)\n");
+        else
+            printf("  masking streams above %zu KiB out of place\n", t >> 10);
     }
     CHECK(wsf_init("no-such-kernel") == -1, "unknown kernel name accepted");
     CHECK(ran >= 2, "fewer than two variants ran (%d)", ran);
