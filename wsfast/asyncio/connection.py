@@ -1,9 +1,11 @@
 """The asyncio WebSocket: an ``asyncio.Protocol`` driving the sans-IO Connection.
 
-Bytes from the transport go through the opening handshake, then into
-``Connection.receive_data``; its events become messages in a bounded queue
-(reading pauses when it is full), and its replies go straight back to the
-transport. Writes wait while the transport is above its high-water mark, so
+Bytes from the transport go through the opening handshake; then the
+transport's protocol becomes a MessagePump (wsfast/_pump.pxi), which takes
+reads of whole messages itself and hands the rest to ``_receive`` /
+``_received`` here, over the Connection. Messages go to ``on_message`` or a
+bounded queue (reading pauses when it is full), and the Connection's replies
+go straight back to the transport. Writes wait while the transport is above its high-water mark, so
 memory stays bounded under a fast writer and under a slow reader; a write
 that waits longer than ``write_timeout`` drops the connection, and while the
 peer does not read, pongs are not piled up: only those answering the latest
