@@ -85,6 +85,20 @@ def test_chunked_equals_one_call(impl, data, key, cuts):
     assert phase == len(data) % 4
 
 
+@pytest.mark.parametrize("phase", range(4))
+@pytest.mark.parametrize("size", [16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 16 * 1024 + 3,
+                                  100_001])
+def test_around_the_pure_twins_switch_to_translate(impl, size, phase):
+    # The pure twin masks with bytes.translate from 16 KiB up (_pure._xor).
+    source = bytearray(os.urandom(size + 1))
+    view = memoryview(source)[1:]  # misaligned, not bytes
+    expected = reference(view, KEY, phase)
+    assert impl.apply_mask(view, KEY, phase) == expected
+    assert impl.apply_mask(bytes(view), KEY, phase) == expected
+    assert impl.mask_into(view, KEY, phase) == (phase + size) % 4
+    assert bytes(view) == expected
+
+
 @pytest.mark.parametrize("size", [64 * 1024 - 1, 1024 * 1024 + 3, 16 * 1024 * 1024 + 1])
 def test_large_against_pure(impl, size):
     data = os.urandom(size)

@@ -70,6 +70,8 @@ def apply_mask(data: object, key: object, phase: int = 0) -> bytes:
 def _xor(data: bytes | memoryview, key: bytes) -> bytes:
     """data XOR the repeated 4-byte key, as one big integer (C inside CPython)."""
     n = len(data)
+    if n >= _TRANSLATE_MIN:
+        return _xor_translate(data, key)
     words = (n + 3) >> 2
     if words <= _REPUNIT_WORDS:
         # The repeated key is the key times 0x...000100000001 (one 1 per
@@ -85,6 +87,27 @@ def _xor(data: bytes | memoryview, key: bytes) -> bytes:
 # Payloads up to 1 KiB use precomputed repunits (128 KiB of ints in all).
 _REPUNIT_WORDS = 256
 _REPUNITS = [((1 << (32 * m)) - 1) // 0xFFFFFFFF for m in range(_REPUNIT_WORDS + 1)]
+
+# From here on bytes.translate beats the big integer, whose conversions cost
+# more per byte as it grows (measured: even at 8 KiB, 1.1x at 16-64 KiB,
+# 3x at 1 MiB).
+_TRANSLATE_MIN = 16 * 1024
+_XOR_TABLES: list[bytes | None] = [None] * 256
+
+
+def _xor_translate(data: bytes | memoryview, key: bytes) -> bytes:
+    """Byte i of the key applies to every 4th byte from i: four strided
+    slices, each mapped through a 256-byte XOR table by bytes.translate (a
+    C loop), written back interleaved."""
+    if type(data) is not bytes:
+        data = bytes(data)  # strided slices of a memoryview copy byte by byte
+    out = bytearray(len(data))
+    for i in range(4):
+        table = _XOR_TABLES[key[i]]
+        if table is None:
+            table = _XOR_TABLES[key[i]] = bytes(b ^ key[i] for b in range(256))
+        out[i::4] = data[i::4].translate(table)
+    return bytes(out)
 
 
 def mask_into(buffer: object, key: object, phase: int = 0) -> int:
