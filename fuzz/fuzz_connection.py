@@ -4,7 +4,10 @@ pure-Python twins must say the same about every byte stream, in both roles,
 with and without permessage-deflate, however the stream is cut: the same
 events, or the same error class and close code, the same frames owed to the
 peer (bytes_to_send, unmasked), the same state. Nothing but ProtocolError
-may escape receive_data, and no message may pass max_message_size.
+may escape receive_data, and no message may pass max_message_size. The
+asyncio layer's MessagePump (C) must do what the WebSocket's general path
+(Python) does with the same chunks: the same messages delivered or queued,
+frames written, reading paused, close codes (tests/pump_outcome.py).
 
 The fuzzer's bytes drive a FuzzedDataProvider: options first, then either
 raw bytes or (more often) a list of frames encoded here by hand, valid or
@@ -15,6 +18,7 @@ Run: python fuzz/fuzz_connection.py [libFuzzer options] [corpus dirs]
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import sys
@@ -25,12 +29,16 @@ import atheris
 
 with atheris.instrument_imports():
     from wsfast import connection, deflate, frames, _framing, _pure  # noqa: F401
+    from wsfast.asyncio import connection as aio_connection  # noqa: F401
 
 from wsfast import _speedups  # noqa: F401  (the C backend must be there)
 from wsfast.connection import Connection
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from connection_outcome import outcome, pure_twin  # noqa: E402  (shared with the tests)
+from pump_outcome import run as pump_run  # noqa: E402
+
+LOOP = asyncio.new_event_loop()  # one for every input: WebSockets need a running loop
 
 PureConnection = pure_twin()
 LIMITS = (1 << 20, 0, 125, 1000)
@@ -114,6 +122,14 @@ def test_one_input(data: bytes) -> None:
         raise AssertionError(f"C and pure Python disagree ({role}, deflate={deflate}, "
                              f"{options}):\nC:    {c!r}\npure: {pure!r}")
     limit = options["max_message_size"]
+    if not options["stream_fragments"]:  # the asyncio layer never streams fragments
+        args = (role, chunks + [b""], deflate is not None, fdp.ConsumeBool(),
+                fdp.PickValueInList([1, 2, 16]), limit)
+        pumped = LOOP.run_until_complete(pump_run(*args, through_pump=True))
+        general = LOOP.run_until_complete(pump_run(*args, through_pump=False))
+        if pumped != general:
+            raise AssertionError(f"MessagePump and general path disagree {args!r}:\n"
+                                 f"pump:    {pumped!r}\ngeneral: {general!r}")
     for result, _, _, _ in c:
         events = result if isinstance(result, list) else result[2]
         for event in events:

@@ -2,8 +2,9 @@
 # Fuzz every parser of untrusted bytes. libFuzzer (ASan + UBSan): the frame
 # codec (fuzz_frame.c) and the masking and UTF-8 kernels, every variant
 # (fuzz_kernels.c). atheris: FrameParser (fuzz_parser.py) and the sans-IO
-# Connection (fuzz_connection.py), each checking C against pure Python, and
-# the server handshake parser (fuzz_handshake.py).
+# Connection (fuzz_connection.py, with the asyncio MessagePump against the
+# WebSocket's general path), each checking C against pure Python, and the
+# server handshake parser (fuzz_handshake.py).
 # Usage: scripts/fuzz.sh [seconds]  -- total time, split between the
 # harnesses (default 1800). Seeds: fuzz/corpus*/ (kept as is; new inputs go
 # to a temp dir). Crashes are saved in build/fuzz/. A harness whose tool is

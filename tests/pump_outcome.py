@@ -1,0 +1,87 @@
+"""What the MessagePump checks compare (tests/test_pump.py and
+fuzz/fuzz_connection.py): a WebSocket past its handshake on a transport that
+records what it is asked to do, fed chunks through its MessagePump or
+through its general path, and everything it did after each chunk.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from connection_outcome import sent_frames
+from wsfast.asyncio.connection import WebSocket
+from wsfast.connection import Connection
+from wsfast.deflate import NegotiatedDeflate
+
+
+class Transport:
+    """Records what a WebSocket does to its transport."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.calls: list[str] = []
+        self.protocol: Any = None
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def set_protocol(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def get_protocol(self) -> Any:
+        return self.protocol
+
+    def is_closing(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("pause_reading", "resume_reading", "abort", "close"):
+            return lambda: self.calls.append(name)
+        raise AttributeError(name)
+
+
+def open_websocket(role: str, *, deflate: bool = False, max_queue: int = 16,
+                   max_message_size: int | None = 1 << 20,
+                   cls: type[WebSocket] = WebSocket) -> tuple[WebSocket, Transport]:
+    """A WebSocket past its handshake on a recording transport (inside a loop)."""
+    ws = cls(role, max_message_size=max_message_size, max_queue=max_queue,
+             ping_interval=None, ping_timeout=None, close_timeout=5, open_timeout=None)
+    transport = Transport()
+    transport.protocol = ws
+    ws.connection_made(transport)  # type: ignore[arg-type]
+    compression = NegotiatedDeflate() if deflate else None
+    ws._opened_with(Connection(role, max_message_size=max_message_size,
+                               compression=compression), b"")
+    return ws, transport
+
+
+def what_happened(ws: WebSocket, transport: Transport, delivered: list[Any],
+                  role: str) -> Any:
+    frames = sent_frames(b"".join(transport.written), role)
+    return (list(delivered), list(ws._messages), frames, list(transport.calls), ws.close_code,
+            ws.close_reason, int(ws.state), len(ws._timers), ws._reading_paused)
+
+
+async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
+              max_queue: int, limit: int | None, through_pump: bool) -> Any:
+    ws, transport = open_websocket(role, deflate=deflate, max_queue=max_queue,
+                                   max_message_size=limit)
+    delivered: list[Any] = []
+    if callback:
+        def on_message(message: Any) -> None:
+            delivered.append(message)
+            if message in ("boom", b"boom"):
+                raise ValueError("on_message failed on purpose")
+            if message in ("echo", b"echo"):
+                ws.send_nowait(message)
+        ws.on_message = on_message
+    receive = transport.protocol.data_received if through_pump else ws._receive
+    said = []
+    for chunk in chunks:  # after each one: a state that a later one could hide
+        receive(chunk)
+        said.append(what_happened(ws, transport, delivered, role))
+    for timer in ws._timers:
+        timer.cancel()
+    return said
