@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 import timeit
+from importlib import metadata
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from wsfast import _impl, _pure
@@ -311,10 +312,16 @@ class _FlowControl:
 def _aiohttp(loop: asyncio.AbstractEventLoop) -> Maker:
     from aiohttp._websocket import reader
 
+    def parser() -> Any:
+        queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
+        return reader.WebSocketReader(queue, MAX_FRAME, False, False), queue
+
+    parser()  # another aiohttp's reader takes other arguments: TypeError here, not mid-run
+
     def make(data: bytes, key: bytes) -> Callable[[], int]:
         def run() -> int:
-            queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
-            reader.WebSocketReader(queue, MAX_FRAME, False, False).feed_data(data)
+            ws_reader, queue = parser()
+            ws_reader.feed_data(data)
             return len(queue._buffer)  # the messages waiting to be read
         return run
     return make
@@ -382,11 +389,21 @@ def _picows(loop: asyncio.AbstractEventLoop) -> Maker:
 
 
 def _needs(label: str, module: str, make: Callable[[], Maker]) -> Impl:
+    """A peer's driver, or the reason it cannot run: not installed, or a
+    version whose internals the driver does not know."""
     try:
         __import__(module)
     except ImportError as exc:
         return Impl(label, "parse", None, f"{module} unavailable: {exc}")
-    return Impl(label, "parse", make())
+    try:
+        return Impl(label, "parse", make())
+    except (AttributeError, TypeError) as exc:
+        try:
+            version = metadata.version(module)
+        except metadata.PackageNotFoundError:
+            version = "?"
+        return Impl(label, "parse", None,
+                    f"{module} {version} differs from what the driver knows: {exc}")
 
 
 def parse_impls(loop: asyncio.AbstractEventLoop, kernels: Iterable[str] = KERNELS) -> list[Impl]:
