@@ -135,6 +135,10 @@ def main():
             if max(r["other_cpu"] for r in results[-len(args.servers):]) > 0.1:
                 print("  (other processes used over 10% of the machine meanwhile: the absolute "
                       "rates are low, compare the rows)")
+            busy = [r["server"] for r in results[-len(args.servers):] if r["loadgen_cpu"] >= 0.9]
+            if busy:
+                print(f"  (the generator used 90% of its core or more against {', '.join(busy)}: "
+                      "their msg/s may be the generator's limit; CPU us/msg is not)")
             sys.stdout.flush()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
