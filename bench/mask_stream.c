@@ -66,9 +66,9 @@ int main(int argc, char **argv) {
     }
     threshold = wsf_mask_stream_threshold();
     if (threshold == SIZE_MAX)
-        printf("threshold: none (cache size unknown): wsf_mask() never streams\n");
+        printf("threshold: none (cache size unknown): wsf_mask_nt() never streams\n");
     else
-        printf("threshold: wsf_mask() streams out of place above %zu KiB (sizes marked *)\n",
+        printf("threshold: wsf_mask_nt() (apply_mask) streams out of place above %zu KiB (sizes marked *)\n",
                threshold >> 10);
     printf("%9s  %-28s %-28s %6s   %-28s %-28s %6s\n", "KiB", "new: avx2 GB/s [range]",
            "new: stream", "gain", "in place: avx2", "in place: stream", "gain");

@@ -160,25 +160,28 @@ const char *wsf_kernel_label(wsf_kernel k) {
 }
 
 static void use(wsf_kernel k) {
-    active = k;
-    mask_stream_impl = NULL;
+    /* Chosen into locals first: no global is ever NULL, even for a moment. */
+    mask_fn mask = wsf_mask_scalar, stream = NULL;
+    utf8_fn utf8 = wsf_utf8_valid_scalar;
     switch (k) {
 #if defined(WSF_X86)
-    case WSF_KERNEL_SSE2: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_sse2; break;
-    case WSF_KERNEL_SSSE3: mask_impl = wsf_mask_sse2; utf8_impl = wsf_utf8_valid_ssse3; break;
+    case WSF_KERNEL_SSE2: mask = wsf_mask_sse2; utf8 = wsf_utf8_valid_sse2; break;
+    case WSF_KERNEL_SSSE3: mask = wsf_mask_sse2; utf8 = wsf_utf8_valid_ssse3; break;
     case WSF_KERNEL_AVX2:
-        mask_impl = wsf_mask_avx2;
-        mask_stream_impl = wsf_mask_avx2_stream;
-        utf8_impl = wsf_utf8_valid_avx2;
+        mask = wsf_mask_avx2;
+        stream = wsf_mask_avx2_stream;
+        utf8 = wsf_utf8_valid_avx2;
         break;
 #endif
 #if defined(WSF_NEON)
-    case WSF_KERNEL_NEON: mask_impl = wsf_mask_neon; utf8_impl = wsf_utf8_valid_neon; break;
+    case WSF_KERNEL_NEON: mask = wsf_mask_neon; utf8 = wsf_utf8_valid_neon; break;
 #endif
-    default: mask_impl = wsf_mask_scalar; utf8_impl = wsf_utf8_valid_scalar; break;
+    default: break;
     }
-    if (mask_stream_impl == NULL)
-        mask_stream_impl = mask_impl;
+    active = k;
+    mask_impl = mask;
+    mask_stream_impl = stream != NULL ? stream : mask;
+    utf8_impl = utf8;
 }
 
 int wsf_init(const char *name) {
@@ -208,18 +211,28 @@ size_t wsf_mask_stream_threshold(void) { return stream_above; }
 
 void wsf_set_mask_stream_threshold(size_t bytes) { stream_above = bytes; }
 
-size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
-                size_t phase) {
+static inline size_t mask_with(uint8_t *dst, const uint8_t *src, size_t len,
+                               const uint8_t key[4], size_t phase, int may_stream) {
     uint8_t k[8];
     for (size_t j = 0; j < 8; j++)
         k[j] = key[(phase + j) & 3];
     if (len < WSF_MASK_SIMD_MIN)
         wsf_mask_words(dst, src, len, k);   /* small frames: no call */
-    else if (len > stream_above && dst != src)
+    else if (may_stream && len > stream_above && dst != src)
         mask_stream_impl(dst, src, len, k);
     else
         mask_impl(dst, src, len, k);
     return (phase + len) & 3;
+}
+
+size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
+                size_t phase) {
+    return mask_with(dst, src, len, key, phase, 0);
+}
+
+size_t wsf_mask_nt(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4],
+                   size_t phase) {
+    return mask_with(dst, src, len, key, phase, 1);
 }
 
 int wsf_utf8_valid(const uint8_t *buf, size_t len) { return utf8_impl(buf, len); }

@@ -7,8 +7,9 @@
  * wsf_mask_avx2_stream is the same with non-temporal stores for the aligned
  * middle: they send whole lines to memory without reading them into the
  * cache first, so a destination larger than the cache costs no read of each
- * line and does not evict the source. wsf_mask() uses it only out of place
- * and only for buffers large against the last-level cache (dispatch.c). */
+ * line and does not evict the source. wsf_mask_nt() uses it only out of
+ * place and only for buffers large against the last-level cache
+ * (dispatch.c); wsf_mask() never does. */
 #include "internal.h"
 #ifdef WSF_X86
 #include <immintrin.h>

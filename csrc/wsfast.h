@@ -45,10 +45,16 @@ const char *wsf_kernel_label(wsf_kernel k);
 size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t len,
                 const uint8_t key[4], size_t phase);
 
-/* Out of place (dst != src), buffers of more than this many bytes are
- * masked with non-temporal stores where the kernel has them (AVX2), which
- * bypass the cache. wsf_init() sets it from the CPU's last-level cache
- * (5/16 of it; SIZE_MAX, never, when CPUID does not tell the size). */
+/* wsf_mask for a destination its caller does not read next (apply_mask's
+ * new buffer): out of place (dst != src), above wsf_mask_stream_threshold()
+ * bytes, it stores with non-temporal stores where the kernel has them
+ * (AVX2), which bypass the cache. wsf_mask never does: the frame parser and
+ * encoder read or send what they unmask at once, from the cache. */
+size_t wsf_mask_nt(uint8_t *dst, const uint8_t *src, size_t len,
+                   const uint8_t key[4], size_t phase);
+
+/* wsf_mask_nt's threshold. wsf_init() sets it from the CPU's last-level
+ * cache (5/16 of it; SIZE_MAX, never, when CPUID does not tell the size). */
 size_t wsf_mask_stream_threshold(void);
 
 /* For tests and benchmarks: 0 streams every buffer the SIMD kernel gets,

@@ -9,6 +9,8 @@ cdef extern from "wsfast.h" nogil:
     int WSF_KERNEL_COUNT
     size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t length,
                     const uint8_t *key, size_t phase)
+    size_t wsf_mask_nt(uint8_t *dst, const uint8_t *src, size_t length,
+                       const uint8_t *key, size_t phase)
     size_t wsf_mask_stream_threshold()
     void wsf_set_mask_stream_threshold(size_t threshold)
     uint32_t WSF_UTF8_ACCEPT

@@ -74,9 +74,11 @@ KERNEL = _select_kernel()
 def _mask_stream_threshold(threshold=None):
     """Bytes above which masking out of place uses non-temporal stores.
 
-    Set at import from the CPU's last-level cache (csrc/dispatch.c); with an
-    argument, set to that (0: always, 2**64 - 1: never) and the previous
-    value returned. For tests and benchmarks: not while other threads mask.
+    Only ``apply_mask`` streams: the frame parser and encoder read or send
+    what they mask at once. Set at import from the CPU's last-level cache
+    (csrc/dispatch.c); with an argument, set to that (0: always, SIZE_MAX,
+    2**64 - 1 on 64-bit builds: never) and the previous value returned. For
+    tests and benchmarks: not while other threads mask.
     """
     cdef size_t previous = wsf_mask_stream_threshold()
     if threshold is not None:
@@ -124,12 +126,14 @@ cdef inline void close_input(Input *inp) noexcept:
 # The kernels, with the GIL dropped when the input is large enough to pay.
 
 cdef inline size_t do_mask(uint8_t *dst, const uint8_t *src, Py_ssize_t n,
-                           const uint8_t *k, size_t phase) noexcept:
+                           const uint8_t *k, size_t phase, bint fresh=False) noexcept:
+    """``fresh``: dst is a new buffer nobody reads next, which large inputs
+    may fill with non-temporal stores (wsf_mask_nt)."""
     cdef size_t r
     if n < NOGIL_MIN:
-        return wsf_mask(dst, src, n, k, phase)
+        return wsf_mask_nt(dst, src, n, k, phase) if fresh else wsf_mask(dst, src, n, k, phase)
     with nogil:
-        r = wsf_mask(dst, src, n, k, phase)
+        r = wsf_mask_nt(dst, src, n, k, phase) if fresh else wsf_mask(dst, src, n, k, phase)
     return r
 
 
@@ -191,7 +195,7 @@ def apply_mask(data, key, Py_ssize_t phase=0):
     open_input(data, &inp, "data")
     try:
         out = PyBytes_FromStringAndSize(NULL, inp.len)
-        do_mask(<uint8_t *>PyBytes_AS_STRING(out), inp.buf, inp.len, k, phase)
+        do_mask(<uint8_t *>PyBytes_AS_STRING(out), inp.buf, inp.len, k, phase, True)
     finally:
         close_input(&inp)
     return out

@@ -119,7 +119,7 @@ static void check_stream(mask_fn stream) {
             for (size_t i = 0; i < len; i++)
                 want[i] = data[i] ^ key[(i + phase) % 4];
             memset(area, 0xA5, sizeof area);
-            wsf_mask(d, s, len, key, phase);
+            wsf_mask_nt(d, s, len, key, phase);
             CHECK(memcmp(d, want, len) == 0, "stream dispatch len %zu phase %zu dst%%32 %zu",
                   len, phase, align);
             CHECK(d[-1] == 0xA5 && d[len] == 0xA5, "stream wrote outside len %zu dst%%32 %zu",
@@ -194,7 +194,7 @@ static void check_mask(wsf_kernel kernel) {
         /* Out of place with the non-temporal variant, where there is one. */
         saved = wsf_mask_stream_threshold();
         wsf_set_mask_stream_threshold(0);
-        wsf_mask(one, big, n, key, 0);
+        wsf_mask_nt(one, big, n, key, 0);
         wsf_set_mask_stream_threshold(saved);
         while (pos < n) {
             size_t chunk = 1 + (size_t)(rnd() % 70000);
