@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connection_outcome import sent_frames
+from connection_outcome import encode, sent_frames
 from wsfast.asyncio.connection import WebSocket
 from wsfast.connection import Connection
 from wsfast.deflate import NegotiatedDeflate
@@ -64,20 +64,39 @@ def what_happened(ws: WebSocket, transport: Transport, delivered: list[Any],
             ws.close_reason, int(ws.state), len(ws._timers), ws._reading_paused)
 
 
+#: Messages the on_message callback of ``run`` acts on.
+WORDS = (b"boom", b"echo", b"unset", b"swap", b"again")
+
+
 async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
               max_queue: int, limit: int | None, through_pump: bool) -> Any:
+    """Feed ``chunks`` (through the pump, or the general path) to a fresh
+    WebSocket; after each: what it did. With ``callback``, on_message records
+    each message and acts on the WORDS: raise, echo, unset itself (the rest
+    queues for recv()), swap in another callback, or feed one more message
+    from inside the callback, as a synchronous transport would."""
     ws, transport = open_websocket(role, deflate=deflate, max_queue=max_queue,
                                    max_message_size=limit)
     delivered: list[Any] = []
-    if callback:
-        def on_message(message: Any) -> None:
-            delivered.append(message)
-            if message in ("boom", b"boom"):
-                raise ValueError("on_message failed on purpose")
-            if message in ("echo", b"echo"):
-                ws.send_nowait(message)
-        ws.on_message = on_message
     receive = transport.protocol.data_received if through_pump else ws._receive
+    nested = [encode([(1, True, b"nested", "plain")], role)]
+
+    def on_message(message: Any) -> None:
+        delivered.append(message)
+        word = message.encode() if isinstance(message, str) else message
+        if word == b"boom":
+            raise ValueError("on_message failed on purpose")
+        if word == b"echo":
+            ws.send_nowait(message)
+        elif word == b"unset":
+            ws.on_message = None
+        elif word == b"swap":
+            ws.on_message = lambda other: delivered.append(("swapped", other))
+        elif word == b"again" and nested:
+            receive(nested.pop())
+
+    if callback:
+        ws.on_message = on_message
     said = []
     for chunk in chunks:  # after each one: a state that a later one could hide
         receive(chunk)

@@ -565,3 +565,12 @@ def test_uncompressed_message_on_compressed_connection_gets_the_exact_limit(
     again.receive_data(frame(1, b"y" * 60, fin=False) + frame(0, b"y" * 40)
                        + frame(2, b"z" * 100))
     assert sum(len(e[0]) for e in again.events()) == 200
+
+
+def test_receive_parsed_ignores_what_follows_the_peers_close() -> None:
+    # As receive_data: RFC 6455 section 5.5.1, nothing counts after a Close.
+    conn = Connection("client")
+    conn.receive_data(b"\x88\x02\x03\xe8")  # Close 1000, unmasked from a server
+    conn.events()
+    conn.receive_parsed(["late"])
+    assert conn.events() == []

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import wsfast
 from aio import aio
 from connection_outcome import FRAME, encode, sent_frames
+import pump_outcome
 from pump_outcome import open_websocket, run
 from wsfast.asyncio.connection import WebSocket
 from wsfast.connection import Connection
@@ -25,7 +26,7 @@ from wsfast.errors import ConnectionClosed
 
 
 # Whole messages, now and then a word the callback acts on.
-WORDS = st.sampled_from([b"boom", b"echo", b"x" * 130, b""])
+WORDS = st.sampled_from([*pump_outcome.WORDS, b"x" * 130, b""])
 WIRE = st.lists(FRAME | st.tuples(st.sampled_from([1, 2]), st.just(True), WORDS,
                                   st.just("plain")), max_size=10)
 
@@ -158,10 +159,23 @@ async def test_a_closed_websocket_is_freed_without_the_cycle_collector() -> None
     transport.protocol.data_received(encode([(1, True, b"hi", "plain")], "server"))
     ws.connection_lost(None)
     ref = weakref.ref(ws)
-    del ws
-    transport.protocol = None  # as asyncio's transports do after connection_lost
-    gc.disable()
+    gc.disable()  # before the last reference goes: only reference counting may free it
     try:
+        del ws
+        transport.protocol = None  # as asyncio's transports do after connection_lost
         assert ref() is None
     finally:
         gc.enable()
+
+
+@aio
+async def test_setting_on_message_to_none_keeps_a_full_queue_paused() -> None:
+    ws, transport = open_websocket("server", max_queue=2)
+    transport.protocol.data_received(
+        encode([(1, True, b"a", "plain"), (1, True, b"b", "plain")], "server"))
+    assert transport.calls == ["pause_reading"] and ws._reading_paused
+    ws.on_message = None  # no callback: the queue is still full
+    assert transport.calls == ["pause_reading"] and ws._reading_paused
+    got: list[Any] = []
+    ws.on_message = got.append  # drains the queue into the callback: resume
+    assert got == ["a", "b"] and transport.calls == ["pause_reading", "resume_reading"]

@@ -21,8 +21,8 @@ cdef class MessagePump:
 
     cdef object ws, conn, write, fallback_send
     cdef FrameParser parser  # None with compression: every read goes to the WebSocket
-    cdef list items
-    cdef bint mask
+    cdef list items  # reused read after read, unless a read re-enters (see below)
+    cdef bint mask, busy
 
     def __init__(self, ws, conn, transport, send_nowait):
         with cython.critical_section(self):
@@ -35,12 +35,19 @@ cdef class MessagePump:
             self.items = []
 
     def data_received(self, data):
-        cdef list items = self.items
+        cdef list items
         cdef Py_ssize_t count
         ws = self.ws
         if self.parser is None or not data or not self.conn._reading:
             ws._receive(data)
             return
+        # A transport that calls back from inside on_message (an in-memory
+        # pair, say) gets a list of its own for the nested read.
+        if self.busy:
+            items = []
+        else:
+            items = self.items
+            self.busy = True
         try:
             try:
                 count = self.parser.run(data, items, True)
@@ -53,6 +60,8 @@ cdef class MessagePump:
                 self.deliver(ws, items)
         finally:
             del items[:]
+            if items is self.items:
+                self.busy = False
 
     cdef int deliver(self, ws, list messages) except -1:
         """WebSocket._dispatch for a read of whole messages only: no events,

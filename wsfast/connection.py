@@ -172,6 +172,8 @@ class Connection:
         Connection's parser itself (the asyncio layer's MessagePump): what
         it gave, in order, and the ProtocolError it raised, if any. Raises
         as ``receive_data`` would."""
+        if not self._reading:
+            return  # as receive_data: section 5.5.1, nothing counts after the peer's Close
         start = len(self._items)
         self._items += items
         self._settle(start, error)

@@ -117,10 +117,11 @@ class WebSocket(asyncio.Protocol):
     def on_message(self, callback: Callable[[Data], None] | None) -> None:
         self._on_message = callback
         while callback is not None and self._messages and not self._lost:
-            self._deliver(self._messages.popleft())
+            self._deliver(callback, self._messages.popleft())
         if self._reading_paused and not self._lost:
-            self._reading_paused = False
-            self.transport.resume_reading()  # type: ignore[union-attr]
+            # With a callback the queue is empty now; without one, reading
+            # resumes only once recv() has drained it, as always.
+            self._resume_if_drained()
 
     @property
     def local_address(self) -> Any:
@@ -388,7 +389,9 @@ class WebSocket(asyncio.Protocol):
             for item in items:
                 kind = type(item)
                 if kind is str or kind is bytes:
-                    self._deliver(item)
+                    # The callback of the read's start for all of it, as the
+                    # MessagePump: one that sets on_message affects the next read.
+                    self._deliver(callback, item)
                 else:
                     self._event(item)
         if conn._out:
@@ -428,10 +431,10 @@ class WebSocket(asyncio.Protocol):
         elif kind is CloseReceived:
             self.close_code, self.close_reason = event.code, event.reason
 
-    def _deliver(self, message: Data) -> None:
-        """Hand one message to on_message."""
+    def _deliver(self, callback: Callable[[Data], None], message: Data) -> None:
+        """Hand one message to an on_message callback."""
         try:
-            self._on_message(message)  # type: ignore[misc]
+            callback(message)
         except ConnectionClosed:
             pass
         except Exception:
