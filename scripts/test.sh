@@ -10,8 +10,8 @@ PY=${PYTHON:-python3}
 # Editable, so the tests import this tree with the extension built into it.
 WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python -m pip install -q -e '.[test,test-integrations]'
 export WSFAST_REQUIRE_EXTENSIONS=1
-# The libraries patch() targets are the pinned versions: patch() must take them all.
-export WSFAST_PATCH_STRICT=1
+# The peers are the pinned versions: patch() and bench drivers must take them all.
+export WSFAST_PINNED_PEERS=1
 kernels=$(.venv/bin/python -c 'import wsfast; print(" ".join(wsfast.available_kernels()))')
 status=0
 for kernel in $kernels; do

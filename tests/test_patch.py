@@ -25,7 +25,7 @@ LIBRARIES = list(_registry.LIBRARIES)
 # is a failure. Elsewhere (a wheel's tests, say, with whatever versions pip
 # picked for that Python) it is patch()'s documented behaviour, and the tests
 # of that library skip, saying why.
-STRICT = os.environ.get("WSFAST_PATCH_STRICT", "") not in ("", "0")
+STRICT = os.environ.get("WSFAST_PINNED_PEERS", "") not in ("", "0")
 
 
 def _declined(name):
