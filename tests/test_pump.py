@@ -179,3 +179,12 @@ async def test_setting_on_message_to_none_keeps_a_full_queue_paused() -> None:
     got: list[Any] = []
     ws.on_message = got.append  # drains the queue into the callback: resume
     assert got == ["a", "b"] and transport.calls == ["pause_reading", "resume_reading"]
+
+
+@aio
+async def test_an_instance_send_nowait_of_the_users_own_is_left_alone() -> None:
+    ws, transport = open_websocket("server")
+    sent: list[Any] = []
+    ws.send_nowait = sent.append  # type: ignore[method-assign]  # a mock, say
+    ws.connection_lost(None)
+    assert ws.send_nowait == sent.append

@@ -295,8 +295,8 @@ class WebSocket(asyncio.Protocol):
         send_nowait = self.send_nowait
         pump = MessagePump(self, conn, self.transport, send_nowait)
         self.transport.set_protocol(pump)  # type: ignore[union-attr, arg-type]
-        if type(self).send_nowait is WebSocket.send_nowait:  # not overridden
-            self.send_nowait = pump.send_nowait  # type: ignore[method-assign]
+        if type(self).send_nowait is WebSocket.send_nowait and "send_nowait" not in vars(self):
+            self.send_nowait = pump.send_nowait  # type: ignore[method-assign]  # not overridden
         if not self._opened.done():
             self._opened.set_result(None)
         if self.ping_interval:
@@ -490,8 +490,11 @@ class WebSocket(asyncio.Protocol):
         self._lost = True
         # The pump's send_nowait (see _opened_with) holds the pump, which
         # holds this object: drop it, so no reference cycle outlives the
-        # connection.
-        self.__dict__.pop("send_nowait", None)
+        # connection (an instance send_nowait of the user's own stays).
+        bound = vars(self).get("send_nowait")
+        if isinstance(getattr(bound, "__self__", None), MessagePump) or \
+                getattr(bound, "__func__", None) is WebSocket.send_nowait:
+            del self.send_nowait
         for timer in self._timers:
             timer.cancel()
         if self.close_code is None:
