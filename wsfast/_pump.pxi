@@ -78,7 +78,7 @@ cdef class MessagePump:
             return 0
         queue = ws._messages
         queue.extend(messages)
-        # WebSocket._wake_reader, inline.
+        # As WebSocket._dispatch: wake a waiting recv(), pause when full.
         waiter = ws._recv_waiter
         if waiter is not None:
             ws._recv_waiter = None
