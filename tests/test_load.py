@@ -52,6 +52,11 @@ def test_hundred_thousand_messages_through_one_connection_rss_flat() -> None:
     # PyPy's GC and JIT warm-up grow it by several MiB on their own.
     if platform.python_implementation() != "CPython":
         pytest.skip("RSS is no leak signal under PyPy's GC; the echoes were checked")
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        # scripts/sanitize.sh: AddressSanitizer keeps freed memory in
+        # quarantine (up to 256 MiB), so RSS grows until that fills: 26 MiB
+        # in this test run alone, on this session's code and the one before.
+        pytest.skip("RSS is no leak signal under AddressSanitizer; the echoes were checked")
     if len(result["client_rss_kib"]) > 1:  # VmRSS needs /proc (Linux)
         assert result["client_rss_growth_kib"] < 4096, result["client_rss_kib"]
 
