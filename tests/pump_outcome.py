@@ -44,11 +44,12 @@ class Transport:
 
 def open_websocket(role: str, *, deflate: bool = False, max_queue: int = 16,
                    max_message_size: int | None = 1 << 20,
-                   cls: type[WebSocket] = WebSocket) -> tuple[WebSocket, Transport]:
+                   cls: type[WebSocket] = WebSocket,
+                   transport_class: type[Transport] = Transport) -> tuple[WebSocket, Any]:
     """A WebSocket past its handshake on a recording transport (inside a loop)."""
     ws = cls(role, max_message_size=max_message_size, max_queue=max_queue,
              ping_interval=None, ping_timeout=None, close_timeout=5, open_timeout=None)
-    transport = Transport()
+    transport = transport_class()
     transport.protocol = ws
     ws.connection_made(transport)  # type: ignore[arg-type]
     compression = NegotiatedDeflate() if deflate else None

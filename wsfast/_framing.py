@@ -57,6 +57,10 @@ DEFAULT_MAX_FRAME_SIZE = 1 << 20
 UNLIMITED = (1 << 64) - 1
 
 CONTROL_MAX = 125  # RFC 6455 section 5.5
+# Bytes an open WebSocket's MessagePump holds back while corked before it
+# writes them anyway: a burst of sends stays bounded, and the transport's
+# flow control (pause_writing above its high-water mark) still sees it.
+CORK_LIMIT = 64 * 1024
 
 # csrc/wsfast.h's wsf_frame_error numbers.
 (E_RESERVED_OPCODE, E_CONTROL_FRAGMENTED, E_RSV2, E_RSV3, E_RSV1_CONTROL,

@@ -6,6 +6,8 @@
 
 from wsfast.errors import ConnectionClosed
 
+cdef Py_ssize_t CORK_LIMIT = _fr.CORK_LIMIT
+
 
 cdef class MessagePump:
     """An open WebSocket's transport protocol (see WebSocket._opened_with).
@@ -17,30 +19,49 @@ cdef class MessagePump:
     and writes a frame the same way, else calls the WebSocket's own. The
     other protocol callbacks are forwarded. Used by the event loop's thread
     only, as any asyncio protocol.
+
+    Every write of the open WebSocket goes through ``write``: while corked
+    (for the whole of a read, and from ``cork()`` to the event loop's next
+    turn) writes are joined and reach the transport as one, so the replies
+    to a read of many messages cost one system call, not one each.
     """
 
-    cdef object ws, conn, write, fallback_send
+    cdef object ws, conn, transport_write, fallback_send, loop
     cdef FrameParser parser  # None with compression: every read goes to the WebSocket
     cdef list items  # reused read after read, unless a read re-enters (see below)
-    cdef bint mask, busy
+    cdef list out  # writes held while corked, in order
+    cdef Py_ssize_t out_bytes
+    cdef bint mask, busy, corked, flush_scheduled
 
     def __init__(self, ws, conn, transport, send_nowait):
         with cython.critical_section(self):
             self.ws = ws
             self.conn = conn
             self.parser = conn.parser
-            self.write = transport.write
+            self.transport_write = transport.write
             self.fallback_send = send_nowait
+            self.loop = ws._loop
             self.mask = conn.role == "client"
             self.items = []
+            self.out = []
 
     def data_received(self, data):
+        cdef bint was_corked = self.corked
+        self.corked = True
+        try:
+            self.receive(data)
+        finally:
+            if not was_corked:
+                self.corked = False
+                self.flush()
+
+    cdef int receive(self, data) except -1:
         cdef list items
         cdef Py_ssize_t count
         ws = self.ws
         if self.parser is None or not data or not self.conn._reading:
             ws._receive(data)
-            return
+            return 0
         # A transport that calls back from inside on_message (an in-memory
         # pair, say) gets a list of its own for the nested read.
         if self.busy:
@@ -53,7 +74,7 @@ cdef class MessagePump:
                 count = self.parser.run(data, items, True)
             except ProtocolError as exc:
                 ws._received(items, exc)
-                return
+                return 0
             if count:
                 ws._received(items, None)
             elif items:
@@ -62,6 +83,7 @@ cdef class MessagePump:
             del items[:]
             if items is self.items:
                 self.busy = False
+        return 0
 
     cdef int deliver(self, ws, list messages) except -1:
         """WebSocket._dispatch for a read of whole messages only: no events,
@@ -92,10 +114,50 @@ cdef class MessagePump:
     def send_nowait(self, message):
         """WebSocket.send_nowait: one message, text for a str."""
         if self.parser is not None and self.conn._writing and not self.ws._lost:
-            self.write(encode_frame(1 if isinstance(message, str) else 2, message,
-                                    True, False, self.mask))
+            self.put(encode_frame(1 if isinstance(message, str) else 2, message,
+                                  True, False, self.mask))
         else:
             self.fallback_send(message)  # compression, closing, closed: the general way
+
+    def write(self, data):
+        """Write bytes to the transport after everything written before."""
+        self.put(data)
+
+    cdef int put(self, data) except -1:
+        if not self.corked:
+            self.transport_write(data)
+            return 0
+        self.out.append(data)
+        self.out_bytes += len(data)
+        if self.out_bytes >= CORK_LIMIT:
+            self.flush()
+        return 0
+
+    def cork(self):
+        """Hold writes until the event loop's next turn (a reader with more
+        messages queued is about to answer them one by one)."""
+        if not self.corked:
+            self.corked = True
+            if not self.flush_scheduled:
+                self.flush_scheduled = True
+                self.loop.call_soon(self.uncork)
+
+    def uncork(self):
+        self.flush_scheduled = False
+        self.corked = False
+        self.flush()
+
+    def flush(self):
+        """Write what is held now, as one write."""
+        cdef list out = self.out
+        cdef Py_ssize_t n = len(out)
+        if n == 0:
+            return
+        data = out[0] if n == 1 else b"".join(out)
+        del out[:]
+        self.out_bytes = 0
+        if not self.ws._lost:  # the connection is gone: so is what it owed
+            self.transport_write(data)
 
     def eof_received(self):
         return self.ws.eof_received()

@@ -520,13 +520,59 @@ class MessagePump:
     """Twin of the C MessagePump, an open WebSocket's transport protocol.
 
     The C one skips Python frames on reads of whole messages; in Python the
-    WebSocket's general path is as fast, so every call goes straight to it.
+    WebSocket's general path is as fast, so reads and sends go straight to
+    it. Writes are held while corked and joined, as in the C one.
     """
 
     def __init__(self, ws: Any, conn: Any, transport: Any, send_nowait: Any) -> None:
-        self.data_received = ws._receive
+        self._receive = ws._receive
+        self._transport_write = transport.write
+        self._ws = ws
+        self._loop = ws._loop
+        self._out: list[bytes] = []
+        self._out_bytes = 0
+        self._corked = self._flush_scheduled = False
         self.send_nowait = send_nowait
         self.eof_received = ws.eof_received
         self.connection_lost = ws.connection_lost
         self.pause_writing = ws.pause_writing
         self.resume_writing = ws.resume_writing
+
+    def data_received(self, data: bytes) -> None:
+        was_corked, self._corked = self._corked, True
+        try:
+            self._receive(data)
+        finally:
+            if not was_corked:
+                self._corked = False
+                self.flush()
+
+    def write(self, data: bytes) -> None:
+        if not self._corked:
+            self._transport_write(data)
+            return
+        self._out.append(data)
+        self._out_bytes += len(data)
+        if self._out_bytes >= _fr.CORK_LIMIT:
+            self.flush()
+
+    def cork(self) -> None:
+        if not self._corked:
+            self._corked = True
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_soon(self.uncork)
+
+    def uncork(self) -> None:
+        self._flush_scheduled = self._corked = False
+        self.flush()
+
+    def flush(self) -> None:
+        out = self._out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        self._out_bytes = 0
+        if not self._ws._lost:
+            self._transport_write(data)

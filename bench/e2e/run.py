@@ -1,7 +1,8 @@
 """End-to-end echo throughput: every server against the same load generator.
 
     python bench/e2e/run.py [--connections 1 64] [--sizes 32 1024 65536]
-                            [--seconds 3] [--rounds 3] [--servers ...] [--json FILE]
+                            [--depth 1] [--seconds 3] [--rounds 3]
+                            [--servers ...] [--json FILE]
 
 Each server runs pinned to CPU 0, the generator (loadgen.c, compiled on
 first use) to CPU 1. Rounds go
@@ -52,7 +53,7 @@ def loadgen_binary():
     return exe
 
 
-def one_run(impl, connections, size, seconds):
+def one_run(impl, connections, size, seconds, depth=1):
     server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), impl, "0", "0"],
                               stdout=subprocess.PIPE, text=True, env={**ENV, "PORT0": "1"})
     try:
@@ -63,7 +64,7 @@ def one_run(impl, connections, size, seconds):
         if port is None:
             raise RuntimeError(f"{impl} server did not start: {line!r}")
         cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
-               str(size), "1", str(seconds)] + (["raw"] if impl == "tcp" else [])
+               str(size), str(depth), str(seconds)] + (["raw"] if impl == "tcp" else [])
         start_cpu, start_busy = cpu_seconds(server.pid), machine_busy_seconds()
         start = time.monotonic()
         out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=seconds + 60)
@@ -91,6 +92,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
     p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
+    p.add_argument("--depth", type=int, default=1,
+                   help="messages in flight per connection (1: each waits for its echo)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--servers", nargs="+", default=SERVERS)
@@ -102,7 +105,7 @@ def main():
             runs = {impl: [] for impl in args.servers}
             for _ in range(args.rounds):
                 for impl in args.servers:
-                    runs[impl].append(one_run(impl, connections, size, args.seconds))
+                    runs[impl].append(one_run(impl, connections, size, args.seconds, args.depth))
             cell = {}
             for impl, rs in runs.items():
                 rate = statistics.median(r["messages_per_s"] for r in rs)
@@ -114,11 +117,12 @@ def main():
                 per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
                                             for r in rs)
                 cell[impl] = rate
-                results.append({"connections": connections, "size": size, "server": impl,
+                results.append({"connections": connections, "size": size, "depth": args.depth,
+                                "server": impl,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
                                 "cpu_us_per_message": per_msg, "other_cpu": other,
                                 "runs": [r["messages_per_s"] for r in rs]})
-            print(f"\n{connections} connection(s), {size} B messages "
+            print(f"\n{connections} connection(s), {size} B messages, {args.depth} in flight each "
                   f"(median of {args.rounds} x {args.seconds:g} s)")
             print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
                   f"{'others':>7} {'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")

@@ -36,7 +36,7 @@ def broadcast(connections: Iterable[WebSocket], message: Data) -> int:
             logger.warning("%s: skipped by broadcast, write buffer full", ws.remote_address)
             continue
         if ws.role == "server":
-            ws.transport.write(frame)
+            ws._write(frame)
         else:
             ws._write(ws._conn.send_binary(payload) if opcode == Opcode.BINARY  # type: ignore[union-attr]
                       else ws._conn.send_text(message))  # type: ignore[union-attr, arg-type]

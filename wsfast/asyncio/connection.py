@@ -4,9 +4,11 @@ Bytes from the transport go through the opening handshake; then the
 transport's protocol becomes a MessagePump (wsfast/_pump.pxi), which takes
 reads of whole messages itself and hands the rest to ``_receive`` /
 ``_received`` here, over the Connection. Messages go to ``on_message`` or a
-bounded queue (reading pauses when it is full), and the Connection's replies
-go straight back to the transport. Writes wait while the transport is above its high-water mark, so
-memory stays bounded under a fast writer and under a slow reader; a write
+bounded queue (reading pauses when it is full). Every write goes through the
+pump too, which joins the writes made while handling one read (or a burst of
+queued messages) into one. Writes wait while the transport is above its
+high-water mark, so memory stays bounded under a fast writer and under a
+slow reader; a write
 that waits longer than ``write_timeout`` drops the connection, and while the
 peer does not read, pongs are not piled up: only those answering the latest
 pings are kept (RFC 6455 section 5.5.3 allows that).
@@ -78,6 +80,7 @@ class WebSocket(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
         self._conn: Connection | None = None
+        self._pump: Any = None  # the MessagePump, once open: every write goes through it
         self._messages: collections.deque[Data] = collections.deque()
         self._recv_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
@@ -137,6 +140,10 @@ class WebSocket(asyncio.Protocol):
         while not messages:
             await self._message_waiter()
         message = messages.popleft()
+        if messages and self._pump is not None:
+            # More are queued: the caller will likely answer each in turn
+            # before it waits again; its writes go out together.
+            self._pump.cork()
         if self._reading_paused:
             self._resume_if_drained()
         return message
@@ -188,7 +195,7 @@ class WebSocket(asyncio.Protocol):
         if conn is None or self._lost:
             raise self._closed_error()
         # The Connection raises ConnectionClosed once a Close is sent or received.
-        self.transport.write(conn.send(message))  # type: ignore[union-attr]
+        self._write(conn.send(message))
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its low-water mark
@@ -259,8 +266,13 @@ class WebSocket(asyncio.Protocol):
                                 self.close_reason)
 
     def _write(self, data: bytes) -> None:
+        """Write to the peer, after everything written before (through the
+        MessagePump once open, which may hold it to join it with others)."""
         if data and not self._lost and self.transport is not None:
-            self.transport.write(data)
+            if self._pump is None:
+                self.transport.write(data)
+            else:
+                self._pump.write(data)
 
     async def _wait_closed_or_abort(self) -> None:
         try:
@@ -293,7 +305,7 @@ class WebSocket(asyncio.Protocol):
         # of whole messages (and sends) without a Python frame when the C
         # extension is built, and hands everything else back to this object.
         send_nowait = self.send_nowait
-        pump = MessagePump(self, conn, self.transport, send_nowait)
+        pump = self._pump = MessagePump(self, conn, self.transport, send_nowait)
         self.transport.set_protocol(pump)  # type: ignore[union-attr, arg-type]
         if type(self).send_nowait is WebSocket.send_nowait and "send_nowait" not in vars(self):
             self.send_nowait = pump.send_nowait  # type: ignore[method-assign]  # not overridden
@@ -449,6 +461,8 @@ class WebSocket(asyncio.Protocol):
     def _peer_closed(self) -> None:
         # RFC 6455 section 7.1.1: the server closes the TCP connection first;
         # the client waits for it, then gives up after close_timeout.
+        if self._pump is not None:
+            self._pump.flush()  # a held reply must not be cut off by the close
         if self.role == "server":
             self.transport.close()  # type: ignore[union-attr]
         else:
@@ -496,6 +510,7 @@ class WebSocket(asyncio.Protocol):
         if isinstance(getattr(bound, "__self__", None), MessagePump) or \
                 getattr(bound, "__func__", None) is WebSocket.send_nowait:
             del self.send_nowait
+        self._pump = None
         for timer in self._timers:
             timer.cancel()
         if self.close_code is None:

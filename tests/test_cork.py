@@ -1,0 +1,169 @@
+"""Joined writes: while an open WebSocket handles one read, or a burst of
+queued messages, its MessagePump holds the writes and hands them to the
+transport as one (wsfast/_pump.pxi and its twin in wsfast/_pure.py).
+
+What must hold: the peer gets the same bytes in the same order as with one
+write per frame (checked by parsing them with a Connection), a held write
+is never lost or delayed past the event loop's next turn, nothing held
+survives a close, and the amount held is bounded (CORK_LIMIT).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aio import aio
+from connection_outcome import encode, sent_frames
+from pump_outcome import Transport, open_websocket
+from wsfast import _framing
+from wsfast.asyncio import broadcast
+
+CORK_LIMIT = _framing.CORK_LIMIT
+
+
+class Recorder(Transport):
+    """A transport that records writes and closes in one ordered list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[Any] = []
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.log.append(bytes(data))
+
+    def close(self) -> None:
+        self.log.append("close")
+
+    def abort(self) -> None:
+        self.log.append("abort")
+
+
+def opened(role: str = "server") -> tuple[Any, Recorder]:
+    return open_websocket(role, transport_class=Recorder)
+
+
+def messages(*payloads: bytes, role: str = "server") -> bytes:
+    return encode([(2, True, p, "plain") for p in payloads], role)
+
+
+@aio
+async def test_replies_to_one_read_go_out_as_one_write_in_order() -> None:
+    ws, transport = opened()
+    ws.on_message = ws.send_nowait
+    payloads = [b"one", b"two", b"three" * 50, b""]
+    transport.protocol.data_received(messages(*payloads))
+    assert len(transport.written) == 1
+    assert sent_frames(transport.written[0], "server") == [(2, True, p) for p in payloads]
+
+
+@aio
+async def test_a_single_reply_is_written_as_it_was_built() -> None:
+    ws, transport = opened()
+    ws.on_message = ws.send_nowait
+    transport.protocol.data_received(messages(b"solo"))
+    assert transport.written == [b"\x82\x04solo"]
+
+
+@aio
+async def test_control_replies_keep_their_place_among_held_messages() -> None:
+    # A read with a message, a ping, a message: the general path answers
+    # (the pong) after the callbacks, exactly as without joining.
+    ws, transport = opened()
+    ws.on_message = ws.send_nowait
+    data = encode([(2, True, b"a", "plain"), (9, True, b"ping", "plain"),
+                   (2, True, b"b", "plain")], "server")
+    transport.protocol.data_received(data)
+    assert len(transport.written) == 1
+    assert sent_frames(transport.written[0], "server") == [
+        (2, True, b"a"), (2, True, b"b"), (10, True, b"ping")]
+
+
+@aio
+async def test_a_held_close_reaches_the_transport_before_it_is_closed() -> None:
+    # The peer's Close is answered (held: it is written during the read),
+    # then the server closes the TCP connection (RFC 6455 section 7.1.1).
+    ws, transport = opened()
+    ws.on_message = ws.send_nowait
+    data = messages(b"late") + encode([(8, True, b"\x03\xe8", "plain")], "server")
+    transport.protocol.data_received(data)
+    assert len(transport.log) == 2 and transport.log[1] == "close"
+    assert sent_frames(transport.log[0], "server") == [(8, True, b"\x03\xe8")]
+
+
+@aio
+async def test_broadcast_from_a_callback_keeps_its_place() -> None:
+    ws, transport = opened()
+
+    def on_message(message: Any) -> None:
+        ws.send_nowait(b"before " + message)
+        assert broadcast([ws], b"all " + message) == 1
+        ws.send_nowait(b"after " + message)
+
+    ws.on_message = on_message
+    transport.protocol.data_received(messages(b"x", b"y"))
+    assert [p for _, _, p in sent_frames(b"".join(transport.written), "server")] == [
+        b"before x", b"all x", b"after x", b"before y", b"all y", b"after y"]
+
+
+@aio
+async def test_what_is_held_stays_bounded() -> None:
+    ws, transport = opened()
+    chunk = b"z" * 10_000
+
+    def on_message(message: Any) -> None:
+        for _ in range(40):  # 400 kB of replies to one read
+            ws.send_nowait(chunk)
+
+    ws.on_message = on_message
+    transport.protocol.data_received(messages(b"go"))
+    assert all(len(w) < CORK_LIMIT + len(chunk) + 14 for w in transport.written)
+    assert len(transport.written) >= 400_000 // (CORK_LIMIT + len(chunk) + 14)
+    assert sent_frames(b"".join(transport.written), "server") == [(2, True, chunk)] * 40
+
+
+@aio
+async def test_a_burst_read_with_recv_is_answered_in_one_write() -> None:
+    ws, transport = opened()
+    transport.protocol.data_received(messages(b"1", b"2", b"3"))
+
+    async def echo(n: int) -> None:
+        for _ in range(n):
+            await ws.send(await ws.recv())
+
+    await echo(3)
+    await asyncio.sleep(0)
+    assert len(transport.written) == 1
+    assert sent_frames(transport.written[0], "server") == [(2, True, p) for p in b"1 2 3".split()]
+
+
+@aio
+async def test_a_held_reply_goes_out_on_the_next_turn_even_if_the_reader_stops() -> None:
+    ws, transport = opened()
+    transport.protocol.data_received(messages(b"first", b"second"))
+    await ws.send(await ws.recv())  # one more is queued: the reply is held...
+    never = asyncio.get_running_loop().create_future()
+    waiting = asyncio.ensure_future(asyncio.wait_for(never, 5))
+    await asyncio.sleep(0)  # ...but only until the loop turns
+    assert sent_frames(b"".join(transport.written), "server") == [(2, True, b"first")]
+    waiting.cancel()
+
+
+@aio
+async def test_nothing_held_is_written_after_the_connection_is_lost() -> None:
+    ws, transport = opened()
+    transport.protocol.data_received(messages(b"a", b"b"))
+    await ws.send(await ws.recv())
+    transport.protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    assert transport.written == []
+
+
+@aio
+async def test_client_frames_are_masked_each_with_its_own_key_when_joined() -> None:
+    ws, transport = opened("client")
+    ws.on_message = ws.send_nowait
+    transport.protocol.data_received(messages(b"same", b"same", role="client"))
+    (joined,) = transport.written
+    assert joined[2:6] != joined[12:16]  # 2-byte header, key, 4 bytes; twice
+    assert sent_frames(joined, "client") == [(2, True, b"same")] * 2
