@@ -30,5 +30,8 @@ echo "Markdown tables: $out/kernels.md, $out/connection.md"
 if [ "$e2e" = 1 ]; then
     echo "=== end to end: servers (bench/e2e/run.py), then clients (bench/e2e/clients.py)"
     .venv/bin/python bench/e2e/run.py --json "$out/e2e-servers.json"
+    .venv/bin/python bench/e2e/run.py --depth 16 --json "$out/e2e-servers-depth16.json"
     .venv/bin/python bench/e2e/clients.py --json "$out/e2e-clients.json"
+    .venv/bin/python bench/e2e/clients.py --depth 16 --server wsfast-callback \
+        --json "$out/e2e-clients-depth16.json"
 fi

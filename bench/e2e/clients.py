@@ -2,12 +2,15 @@
 the same echo loop against one common server.
 
     python bench/e2e/clients.py [--connections 1 64] [--sizes 32 1024 65536]
-                                [--seconds 3] [--rounds 3] [--server picows]
+                                [--depth 1] [--seconds 3] [--rounds 3]
+                                [--server picows]
 
 The server (bench/e2e/servers.py, picows by default: the fastest available,
 and written by nobody here) runs pinned to CPU 0; each client runs pinned to
-CPU 1 with N connections, each sending a message and awaiting its echo in a
-loop. The table shows median messages/s and the client's CPU use.
+CPU 1 with N connections, each keeping DEPTH messages in flight (with 1:
+sending a message and awaiting its echo in a loop). The table shows median
+messages/s and the client's CPU use. With DEPTH above 1 the picows server
+is the bottleneck (one write per echo); use ``--server wsfast-callback``.
 """
 import argparse
 import asyncio
@@ -24,16 +27,18 @@ ENV = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
 CLIENTS = ["wsfast", "wsfast-callback", "picows", "aiohttp", "websockets"]
 
 
-async def loop_wsfast(url, payload, stop, counter):
+async def loop_wsfast(url, payload, stop, counter, depth):
     from wsfast.asyncio import connect
     async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
+        for _ in range(depth - 1):
+            await ws.send(payload)
         while not stop.is_set():
             await ws.send(payload)
             await ws.recv()
             counter[0] += 1
 
 
-async def loop_wsfast_callback(url, payload, stop, counter):
+async def loop_wsfast_callback(url, payload, stop, counter, depth):
     from wsfast.asyncio import connect
     async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
         def on_message(message):
@@ -41,35 +46,41 @@ async def loop_wsfast_callback(url, payload, stop, counter):
             if not stop.is_set():
                 ws.send_nowait(payload)
         ws.on_message = on_message
-        ws.send_nowait(payload)
+        for _ in range(depth):
+            ws.send_nowait(payload)
         await stop.wait()
 
 
-async def loop_websockets(url, payload, stop, counter):
+async def loop_websockets(url, payload, stop, counter, depth):
     from websockets.asyncio.client import connect
     async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+        for _ in range(depth - 1):
+            await ws.send(payload)
         while not stop.is_set():
             await ws.send(payload)
             await ws.recv()
             counter[0] += 1
 
 
-async def loop_aiohttp(url, payload, stop, counter):
+async def loop_aiohttp(url, payload, stop, counter, depth):
     import aiohttp
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(url, max_msg_size=0, autoping=True) as ws:
+            for _ in range(depth - 1):
+                await ws.send_bytes(payload)
             while not stop.is_set():
                 await ws.send_bytes(payload)
                 await ws.receive()
                 counter[0] += 1
 
 
-async def loop_picows(url, payload, stop, counter):
+async def loop_picows(url, payload, stop, counter, depth):
     import picows
 
     class Client(picows.WSListener):
         def on_ws_connected(self, transport):
-            transport.send(picows.WSMsgType.BINARY, payload)
+            for _ in range(depth):
+                transport.send(picows.WSMsgType.BINARY, payload)
 
         def on_ws_frame(self, transport, frame):
             counter[0] += 1
@@ -85,10 +96,10 @@ LOOPS = {"wsfast": loop_wsfast, "wsfast-callback": loop_wsfast_callback,
          "websockets": loop_websockets, "aiohttp": loop_aiohttp, "picows": loop_picows}
 
 
-async def client_main(impl, url, connections, size, seconds):
+async def client_main(impl, url, connections, size, seconds, depth):
     payload = os.urandom(size)
     stop, counter = asyncio.Event(), [0]
-    tasks = [asyncio.ensure_future(LOOPS[impl](url, payload, stop, counter))
+    tasks = [asyncio.ensure_future(LOOPS[impl](url, payload, stop, counter, depth))
              for _ in range(connections)]
     await asyncio.sleep(min(1.0, seconds / 4))
     count0, start, cpu0 = counter[0], time.perf_counter(), time.process_time()
@@ -100,14 +111,15 @@ async def client_main(impl, url, connections, size, seconds):
     return {"messages_per_s": count / elapsed, "client_cpu": cpu}
 
 
-def one_run(impl, server, connections, size, seconds):
+def one_run(impl, server, connections, size, seconds, depth=1):
     proc = subprocess.Popen([sys.executable, str(HERE / "servers.py"), server, "0", "0"],
                             stdout=subprocess.PIPE, text=True, env=ENV)
     try:
         port = int(proc.stdout.readline().split()[1])
         out = subprocess.run(
             ["taskset", "-c", "1", sys.executable, __file__, "--run", impl,
-             f"ws://127.0.0.1:{port}/", str(connections), str(size), str(seconds)],
+             f"ws://127.0.0.1:{port}/", str(connections), str(size), str(seconds),
+             str(depth)],
             capture_output=True, text=True, env=ENV, timeout=seconds + 60)
         if out.returncode != 0:
             raise RuntimeError(f"{impl} client failed: {out.stderr[-800:]}")
@@ -120,8 +132,8 @@ def one_run(impl, server, connections, size, seconds):
 
 def main():
     if sys.argv[1:2] == ["--run"]:
-        impl, url, connections, size, seconds = sys.argv[2:7]
-        coro = client_main(impl, url, int(connections), int(size), float(seconds))
+        impl, url, connections, size, seconds, depth = sys.argv[2:8]
+        coro = client_main(impl, url, int(connections), int(size), float(seconds), int(depth))
         try:
             import uvloop
             result = uvloop.run(coro)
@@ -132,6 +144,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
     p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
+    p.add_argument("--depth", type=int, default=1,
+                   help="messages in flight per connection (1: each waits for its echo)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--server", default="picows")
@@ -144,16 +158,19 @@ def main():
             runs = {impl: [] for impl in args.clients}
             for _ in range(args.rounds):
                 for impl in args.clients:
-                    runs[impl].append(one_run(impl, args.server, connections, size, args.seconds))
+                    runs[impl].append(one_run(impl, args.server, connections, size, args.seconds,
+                                             args.depth))
             cell = {impl: statistics.median(r["messages_per_s"] for r in rs)
                     for impl, rs in runs.items()}
             print(f"\nclients, {connections} connection(s), {size} B messages, "
+                  f"{args.depth} in flight each, "
                   f"{args.server} server (median of {args.rounds} x {args.seconds:g} s)")
             print(f"  {'client':<16} {'msg/s':>10} {'cli CPU':>8} {'x websockets':>13} {'x picows':>9}")
             for impl in args.clients:
                 cpu = statistics.median(r["client_cpu"] for r in runs[impl])
                 rate = cell[impl]
-                results.append({"connections": connections, "size": size, "client": impl,
+                results.append({"connections": connections, "size": size,
+                                "depth": args.depth, "client": impl,
                                 "messages_per_s": rate, "client_cpu": cpu})
                 ws = rate / cell["websockets"] if cell.get("websockets") else float("nan")
                 pw = rate / cell["picows"] if cell.get("picows") else float("nan")
