@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from aio import aio
 from connection_outcome import encode, sent_frames
 from pump_outcome import Transport, open_websocket
@@ -167,3 +169,62 @@ async def test_client_frames_are_masked_each_with_its_own_key_when_joined() -> N
     (joined,) = transport.written
     assert joined[2:6] != joined[12:16]  # 2-byte header, key, 4 bytes; twice
     assert sent_frames(joined, "client") == [(2, True, b"same")] * 2
+
+
+LOOPS = ["asyncio", "uvloop"]
+
+
+def run_on(loop_name: str, main: Any) -> None:
+    if loop_name == "uvloop":
+        uvloop = pytest.importorskip("uvloop", reason="pip install uvloop")
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(main(), 20))
+    finally:
+        loop.close()
+
+
+def _pipelined(consume: str, compression: Any) -> Any:
+    """A client that sends 3000 messages without waiting (text, binary, a
+    ping among them, sizes around CORK_LIMIT) to an echo server over
+    loopback, then reads every echo: all of them, in order, byte for byte."""
+    from wsfast.asyncio import connect, serve
+
+    async def handler(ws: Any) -> None:
+        if consume == "on_message":
+            ws.on_message = ws.send_nowait
+            await ws.wait_closed()
+        else:
+            async for message in ws:
+                await ws.send(message)
+
+    sizes = [0, 1, 125, 126, 1000, CORK_LIMIT - 10, CORK_LIMIT + 10]
+    sent = [("t%d" % i) * (sizes[i % len(sizes)] // 5) if i % 3 else
+            bytes([i % 256]) * sizes[i % len(sizes)] for i in range(3000)]
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", 0, compression=compression,
+                         max_message_size=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}/", compression=compression,
+                               max_message_size=None) as ws:
+                async def reader() -> list[Any]:
+                    return [await ws.recv() for _ in sent]
+                reading = asyncio.ensure_future(reader())
+                for i, message in enumerate(sent):
+                    await ws.send(message)
+                    if i == 1500:
+                        pong = await ws.ping()
+                assert await reading == sent
+                assert await asyncio.wait_for(pong, 5) >= 0
+    return main
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+@pytest.mark.parametrize("consume", ["async for", "on_message"])
+@pytest.mark.parametrize("compression", [None, "deflate"])
+def test_a_pipelined_stream_over_loopback_comes_back_whole_and_in_order(
+        loop_name: str, consume: str, compression: Any) -> None:
+    run_on(loop_name, _pipelined(consume, compression))
