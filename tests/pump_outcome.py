@@ -105,3 +105,14 @@ async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
     for timer in ws._timers:
         timer.cancel()
     return said
+
+
+async def echo(ws: WebSocket, consume: str) -> None:
+    """An echo server's handler, by ``on_message`` and ``send_nowait`` or by
+    ``async for`` and ``send``."""
+    if consume == "on_message":
+        ws.on_message = ws.send_nowait
+        await ws.wait_closed()
+    else:
+        async for message in ws:
+            await ws.send(message)

@@ -16,7 +16,7 @@ import pytest
 
 from aio import aio
 from connection_outcome import encode, sent_frames
-from pump_outcome import Transport, open_websocket
+from pump_outcome import Transport, echo, open_websocket
 from wsfast import _framing
 from wsfast.asyncio import broadcast
 
@@ -193,12 +193,7 @@ def _pipelined(consume: str, compression: Any) -> Any:
     from wsfast.asyncio import connect, serve
 
     async def handler(ws: Any) -> None:
-        if consume == "on_message":
-            ws.on_message = ws.send_nowait
-            await ws.wait_closed()
-        else:
-            async for message in ws:
-                await ws.send(message)
+        await echo(ws, consume)
 
     sizes = [0, 1, 125, 126, 1000, CORK_LIMIT - 10, CORK_LIMIT + 10]
     sent = [("t%d" % i) * (sizes[i % len(sizes)] // 5) if i % 3 else

@@ -124,12 +124,7 @@ def test_on_uvloop_the_pump_takes_the_reads(consume: str) -> None:
         # Had uvloop kept calling the WebSocket, every read would land here.
         receive = ws._receive
         ws._receive = lambda data: (general_reads.append(data), receive(data))  # type: ignore[method-assign]
-        if consume == "on_message":
-            ws.on_message = ws.send_nowait
-            await ws.wait_closed()
-        else:
-            async for message in ws:
-                await ws.send(message)
+        await pump_outcome.echo(ws, consume)
 
     async def main() -> None:
         async with serve(handler, "127.0.0.1", 0, compression=None) as server:
