@@ -4,6 +4,7 @@ from typing import Any, Optional, Union
 _Buffer = Union[bytes, bytearray, memoryview]
 
 KERNEL: str
+_NOGIL_MIN: int
 
 def available_kernels() -> list[str]: ...
 def _select_kernel() -> str: ...
