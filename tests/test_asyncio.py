@@ -81,6 +81,32 @@ async def test_small_max_queue_pauses_and_resumes_reading(max_queue):
     assert received == [f"m{i}" for i in range(50)]
 
 
+@pytest.mark.parametrize("code", [1000, 1001, 1011, 4000])
+def test_async_for_yields_what_came_before_a_close_then_ends_or_raises(code):
+    # RFC 6455 section 7.4.1: 1000 and 1001 are normal closures, the loop
+    # just ends; any other code is an error the loop raises.
+    async def handler(ws):
+        for i in range(3):
+            await ws.send(str(i))
+        await ws.close(code, "bye")
+
+    async def main():
+        async with serve(handler, "127.0.0.1", 0) as server:
+            ws = await connect(url(server))
+            got = []
+            try:
+                async for message in ws:
+                    got.append(message)
+            except ConnectionClosed as exc:
+                assert code not in (1000, 1001)
+                assert (exc.code, exc.reason) == (code, "bye")
+            else:
+                assert code in (1000, 1001)
+            assert got == ["0", "1", "2"]
+
+    aio(main)()
+
+
 @aio
 async def test_async_for_ends_on_normal_close():
     async def handler(ws):

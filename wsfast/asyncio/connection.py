@@ -140,12 +140,8 @@ class WebSocket(asyncio.Protocol):
         while not messages:
             await self._message_waiter()
         message = messages.popleft()
-        if messages and self._pump is not None:
-            # More are queued: the caller will likely answer each in turn
-            # before it waits again; its writes go out together.
-            self._pump.cork()
-        if self._reading_paused:
-            self._resume_if_drained()
+        if messages or self._reading_paused:
+            self._taken(messages)
         return message
 
     def __aiter__(self) -> AsyncIterator[Data]:
@@ -154,12 +150,28 @@ class WebSocket(asyncio.Protocol):
     async def __anext__(self) -> Data:
         """``async for message in ws``: ends quietly on a normal close
         (1000, 1001), raises ConnectionClosed on any other."""
+        # recv() inlined: a coroutine less per message (6% of the loop's cost).
+        messages = self._messages
         try:
-            return await self.recv()
+            while not messages:
+                await self._message_waiter()
         except ConnectionClosed as exc:
             if exc.code in NORMAL_CLOSURES:
                 raise StopAsyncIteration from None
             raise
+        message = messages.popleft()
+        if messages or self._reading_paused:
+            self._taken(messages)
+        return message
+
+    def _taken(self, messages: collections.deque[Data]) -> None:
+        """After recv() took a message and more are queued, or reading is paused."""
+        if messages and self._pump is not None:
+            # The caller will likely answer each in turn before it waits
+            # again: its writes go out together.
+            self._pump.cork()
+        if self._reading_paused:
+            self._resume_if_drained()
 
     def _message_waiter(self) -> asyncio.Future[None]:
         """A future done when a message is queued or the connection ends;
