@@ -24,6 +24,9 @@ class Transport:
     def write(self, data: bytes) -> None:
         self.written.append(bytes(data))
 
+    def writelines(self, parts: list[bytes]) -> None:
+        self.write(b"".join(parts))
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return default
 

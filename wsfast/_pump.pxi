@@ -7,6 +7,10 @@
 from wsfast.errors import ConnectionClosed
 
 cdef Py_ssize_t CORK_LIMIT = _fr.CORK_LIMIT
+# From this size an unmasked message's payload is handed to the transport as
+# it is, after a header of its own (one writev), instead of being copied
+# into a frame; below it one copy costs less than one more buffer to write.
+cdef Py_ssize_t BY_REFERENCE_MIN = 8 * 1024
 
 
 cdef class MessagePump:
@@ -23,25 +27,31 @@ cdef class MessagePump:
     Every write of the open WebSocket goes through ``write``: while corked
     (for the whole of a read, and from ``cork()`` to the event loop's next
     turn) writes are joined and reach the transport as one, so the replies
-    to a read of many messages cost one system call, not one each.
+    to a read of many messages cost one system call, not one each. A large
+    unmasked payload (a bytes or str message) is written without copying.
     """
 
-    cdef object ws, conn, transport_write, fallback_send, loop
+    cdef object ws, conn, transport_write, transport_writelines, fallback_send, loop
     cdef FrameParser parser  # None with compression: every read goes to the WebSocket
     cdef list items  # reused read after read, unless a read re-enters (see below)
     cdef list out  # writes held while corked, in order
     cdef Py_ssize_t out_bytes
     cdef bint mask, busy, corked, flush_scheduled
+    cdef bint by_reference  # out holds a payload that is not to be copied by a join
 
     def __init__(self, ws, conn, transport, send_nowait):
+        parser, mask = conn.parser, conn.role == "client"
+        write, writelines = transport.write, getattr(transport, "writelines", None)
+        loop = ws._loop
         with cython.critical_section(self):
             self.ws = ws
             self.conn = conn
-            self.parser = conn.parser
-            self.transport_write = transport.write
+            self.parser = parser
+            self.transport_write = write
+            self.transport_writelines = writelines
             self.fallback_send = send_nowait
-            self.loop = ws._loop
-            self.mask = conn.role == "client"
+            self.loop = loop
+            self.mask = mask
             self.items = []
             self.out = []
 
@@ -53,7 +63,7 @@ cdef class MessagePump:
         finally:
             if not was_corked:
                 self.corked = False
-                self.flush()
+                self.flush_held()
 
     cdef int receive(self, data) except -1:
         cdef list items
@@ -113,24 +123,59 @@ cdef class MessagePump:
 
     def send_nowait(self, message):
         """WebSocket.send_nowait: one message, text for a str."""
-        if self.parser is not None and self.conn._writing and not self.ws._lost:
-            self.put(encode_frame(1 if isinstance(message, str) else 2, message,
-                                  True, False, self.mask))
-        else:
+        cdef long op
+        cdef uint8_t header[14]
+        cdef int size
+        if self.parser is None or not self.conn._writing or self.ws._lost:
             self.fallback_send(message)  # compression, closing, closed: the general way
+            return
+        op = 2
+        if isinstance(message, str):
+            op = 1
+            message = (<str>message).encode("utf-8")
+        if (self.mask or not PyBytes_CheckExact(message)
+                or PyBytes_GET_SIZE(message) < BY_REFERENCE_MIN
+                or self.transport_writelines is None):
+            self.put(encode_frame(op, message, True, False, self.mask))
+            return
+        # Immutable and ours to share: the payload goes out as it is.
+        size = wsf_header_encode(header, <unsigned>op, True, False,
+                                 <uint64_t>PyBytes_GET_SIZE(message), NULL)
+        if size < 0:
+            raise _fr.build_error(-size, op)
+        self.put_large(PyBytes_FromStringAndSize(<char *>header, size), message)
+
+    cdef int put_large(self, bytes header, bytes payload) except -1:
+        if not self.corked:  # then nothing is held
+            self.transport_writelines([header, payload])
+            return 0
+        self.out.append(header)
+        self.out.append(payload)
+        self.by_reference = True
+        self.out_bytes += len(header) + len(payload)
+        if self.out_bytes >= CORK_LIMIT:
+            self.flush_held()
+        return 0
 
     def write(self, data):
         """Write bytes to the transport after everything written before."""
         self.put(data)
 
     cdef int put(self, data) except -1:
+        cdef Py_ssize_t n
         if not self.corked:
             self.transport_write(data)
             return 0
+        n = len(data)
+        if n >= CORK_LIMIT:  # large: what is held, then it as it is (a join would copy it)
+            self.flush_held()
+            if not self.ws._lost:
+                self.transport_write(data)
+            return 0
         self.out.append(data)
-        self.out_bytes += len(data)
+        self.out_bytes += n
         if self.out_bytes >= CORK_LIMIT:
-            self.flush()
+            self.flush_held()
         return 0
 
     def cork(self):
@@ -145,22 +190,36 @@ cdef class MessagePump:
     def uncork(self):
         self.flush_scheduled = False
         self.corked = False
-        self.flush()
+        self.flush_held()
 
     def flush(self):
         """Write what is held now, as one write."""
+        self.flush_held()
+
+    cdef int flush_held(self) except -1:
+        # The list is replaced, never emptied: a held item is only ever read
+        # from a list that nothing shrinks.
         cdef list out = self.out
         cdef Py_ssize_t n = len(out)
+        cdef bint by_reference = self.by_reference
         if n == 0:
-            return
-        data = out[0] if n == 1 else b"".join(out)
-        del out[:]
+            return 0
+        self.out = []
         self.out_bytes = 0
-        if not self.ws._lost:  # the connection is gone: so is what it owed
-            self.transport_write(data)
+        self.by_reference = False
+        if self.ws._lost:  # the connection is gone: so is what it owed
+            return 0
+        if by_reference:
+            self.transport_writelines(out)
+        else:
+            self.transport_write(out[0] if n == 1 else b"".join(out))
+        return 0
 
     def eof_received(self):
-        return self.ws.eof_received()
+        # The transport closes itself after this: nothing may stay held.
+        result = self.ws.eof_received()
+        self.flush_held()
+        return result
 
     def connection_lost(self, exc):
         self.ws.connection_lost(exc)

@@ -533,7 +533,7 @@ class MessagePump:
         self._out_bytes = 0
         self._corked = self._flush_scheduled = False
         self.send_nowait = send_nowait
-        self.eof_received = ws.eof_received
+        self._eof_received = ws.eof_received
         self.connection_lost = ws.connection_lost
         self.pause_writing = ws.pause_writing
         self.resume_writing = ws.resume_writing
@@ -547,12 +547,23 @@ class MessagePump:
                 self._corked = False
                 self.flush()
 
+    def eof_received(self) -> Any:
+        result = self._eof_received()
+        self.flush()  # the transport closes itself after this
+        return result
+
     def write(self, data: bytes) -> None:
         if not self._corked:
             self._transport_write(data)
             return
+        n = len(data)
+        if n >= _fr.CORK_LIMIT:  # what is held, then it as it is (a join would copy it)
+            self.flush()
+            if not self._ws._lost:
+                self._transport_write(data)
+            return
         self._out.append(data)
-        self._out_bytes += len(data)
+        self._out_bytes += n
         if self._out_bytes >= _fr.CORK_LIMIT:
             self.flush()
 
@@ -572,7 +583,7 @@ class MessagePump:
         if not out:
             return
         data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
+        self._out = []
         self._out_bytes = 0
         if not self._ws._lost:
             self._transport_write(data)

@@ -326,7 +326,7 @@ class WebSocket(asyncio.Protocol):
         if self.ping_interval:
             self._keepalive = self._loop.create_task(self._keepalive_loop())
         if leftover:
-            self.data_received(leftover)
+            pump.data_received(leftover)  # frames that came with the handshake
 
     async def _keepalive_loop(self) -> None:
         assert self.ping_interval
