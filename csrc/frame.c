@@ -172,13 +172,18 @@ int wsf_frame_partial(wsf_parser *p, const wsf_frame *f, uint8_t *payload, size_
 }
 
 int wsf_frame_take(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *payload) {
+    return wsf_frame_take_split(p, f, dst, payload, payload + p->done);
+}
+
+int wsf_frame_take_split(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *head,
+                         const uint8_t *rest) {
     /* A COMPLETE frame's payload is in memory, so its length fits a size_t. */
     size_t n = (size_t)f->payload_len, from = (size_t)p->done;
     uint32_t *state = utf8_state_for(p, f);
-    if (from && dst != payload)
-        memcpy(dst, payload, from);
+    if (from && dst != head)
+        memcpy(dst, head, from);
     p->done = 0;
-    if (!unmask_validate(dst + from, payload + from, n - from, f, from, state))
+    if (!unmask_validate(dst + from, rest, n - from, f, from, state))
         return -WSF_ERR_INVALID_UTF8;
     if (f->opcode == OP_CONTINUATION) {
         /* message_size + n <= max_message_size was checked; saturate for

@@ -156,6 +156,13 @@ int wsf_frame_partial(wsf_parser *p, const wsf_frame *f, uint8_t *payload, size_
  * past the frame. Returns 0 or -WSF_ERR_INVALID_UTF8. */
 int wsf_frame_take(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *payload);
 
+/* wsf_frame_take for a payload in two pieces: head, its first p->done bytes
+ * (unmasked by wsf_frame_partial), and rest, the others as received. For the
+ * end of a frame that arrives in a new read: it goes from there straight
+ * into dst, not through a buffer. dst may be head, not rest. */
+int wsf_frame_take_split(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *head,
+                         const uint8_t *rest);
+
 /* Encode a header with the minimal length encoding (RFC 6455 section 5.2)
  * and, when key is not NULL, the mask bit and key. Returns the header's
  * length (2 to WSF_MAX_HEADER) or -wsf_frame_error for a frame that may not

@@ -2,8 +2,9 @@
  *
  * Input: byte 0 picks the parser's options, byte 1 a prefix length, the rest
  * is the byte stream. Every frame goes through wsf_frame_next, then either
- * wsf_frame_take into an exactly sized buffer or, for the incomplete last
- * frame, wsf_frame_partial on an exactly sized copy, so AddressSanitizer
+ * wsf_frame_take into an exactly sized buffer (or, cut in two as by reads,
+ * wsf_frame_partial on its first part and wsf_frame_take_split) or, for the
+ * incomplete last frame, wsf_frame_partial on an exactly sized copy, so AddressSanitizer
  * sees any read or write past a payload. Invariants checked (abort on
  * failure):
  *   - a prefix of a frame never says more than the whole frame: errors and
@@ -112,9 +113,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(f.payload_len <= len - f.header_len);
         {
             size_t n = (size_t)f.payload_len;
+            /* Where the payload is cut in two, as by a read that ends inside
+             * the frame (0: not cut): from the input, so the fuzzer explores it. */
+            size_t cut = n ? buf[f.header_len + n - 1] % (n + 1) : 0;
             uint8_t *payload = malloc(n ? n : 1);
             CHECK(payload != NULL);
-            r = wsf_frame_take(&p, &f, payload, buf + f.header_len);
+            if (cut) {
+                /* The first part arrived earlier: unmasked in a buffer of
+                 * its own, exactly sized, then the rest taken from the input. */
+                uint8_t *head = malloc(cut);
+                CHECK(head != NULL);
+                memcpy(head, buf + f.header_len, cut);
+                r = wsf_frame_partial(&p, &f, head, cut);
+                if (r == 0)
+                    r = wsf_frame_take_split(&p, &f, payload, head, buf + f.header_len + cut);
+                free(head);
+                if (r < 0) {
+                    free(payload);
+                    CHECK(r == -WSF_ERR_INVALID_UTF8 && f.validate);
+                    return 0;
+                }
+            } else {
+                r = wsf_frame_take(&p, &f, payload, buf + f.header_len);
+            }
             /* Unmasking is an XOR with the key: check it byte by byte. */
             for (size_t i = 0; i < n; i++)
                 CHECK(payload[i] == (buf[f.header_len + i] ^ (f.masked ? f.key[i & 3] : 0)));

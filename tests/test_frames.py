@@ -183,6 +183,35 @@ def test_byte_at_a_time_equals_one_feed(impl):
     assert parser.buffered == 0
 
 
+def test_a_frame_completed_by_a_later_read_gives_the_same_frames_at_every_cut(impl):
+    # The C parser takes the end of a buffered frame straight from the read
+    # that completes it (wsf_frame_take_split), not through its buffer.
+    stream = (masked(0x81, "añb€c😀".encode() * 20) + masked(0x82, os.urandom(300)) +
+              masked(0x01, "€".encode()[:2]) + masked(0x80, "€".encode()[2:]))
+    whole = frames_of(impl.FrameParser("server").feed(stream))
+    for cut in range(1, len(stream)):
+        parser = impl.FrameParser("server")
+        got = parser.feed(stream[:cut]) + parser.feed(stream[cut:])
+        assert frames_of(got) == whole, cut
+        assert parser.buffered == 0
+
+
+def test_invalid_utf8_fails_in_the_read_that_brings_it(impl):
+    payload = b"ok" * 50 + b"\xff" + b"ok" * 10
+    stream = masked(0x81, payload)
+    bad_at = 6 + 100  # 2-byte header, key, then the 100 good bytes
+    for cut in range(1, len(stream)):
+        parser = impl.FrameParser("server")
+        if cut > bad_at:
+            with pytest.raises(InvalidUTF8) as info:
+                parser.feed(stream[:cut])
+        else:
+            assert parser.feed(stream[:cut]) == []
+            with pytest.raises(InvalidUTF8) as info:
+                parser.feed(stream[cut:])
+        assert info.value.close_code == 1007
+
+
 def test_feed_accepts_bytes_like(impl):
     data = masked(0x81, b"Hello")
     for wrap in (bytes, bytearray, memoryview, lambda d: memoryview(b"xx" + d)[2:]):

@@ -46,5 +46,7 @@ cdef extern from "wsfast.h" nogil:
     int wsf_frame_next(const wsf_parser *p, const uint8_t *buf, size_t length, wsf_frame *f)
     int wsf_frame_partial(wsf_parser *p, const wsf_frame *f, uint8_t *payload, size_t avail)
     int wsf_frame_take(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const uint8_t *payload)
+    int wsf_frame_take_split(wsf_parser *p, const wsf_frame *f, uint8_t *dst,
+                             const uint8_t *head, const uint8_t *rest)
     int wsf_header_encode(uint8_t *out, unsigned opcode, int fin, int rsv1,
                           uint64_t payload_len, const uint8_t *key)

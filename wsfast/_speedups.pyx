@@ -491,25 +491,12 @@ cdef class FrameParser:
         cdef size_t used = 0, take
         cdef uint64_t want
         cdef int r
-        cdef bytes payload
         for _ in range(4):
             r = wsf_frame_next(&self.p, self.buf, self.buf_len, &f)
             if r < 0:
                 self.fail(-r, &f)
             if r == WSF_FRAME_COMPLETE:
-                payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
-                r = wsf_frame_take(&self.p, &f, <uint8_t *>PyBytes_AS_STRING(payload),
-                                   self.buf + f.header_len)
-                if r < 0:
-                    self.fail(-r, &f)
-                # The frame is taken: empty the buffer before item() runs
-                # any Python code.
-                self.buf_len = 0
-                if self.buf_cap > KEEP_BUFFER_MAX:
-                    free(self.buf)
-                    self.buf = NULL
-                    self.buf_cap = 0
-                frames.append(self.item(&f, payload, messages))
+                self.take(&f, self.buf + f.header_len + self.p.done, frames, messages)
                 return used
             if r == WSF_FRAME_PARTIAL:
                 r = wsf_frame_partial(&self.p, &f, self.buf + f.header_len,
@@ -517,6 +504,11 @@ cdef class FrameParser:
                 if r < 0:
                     self.fail(-r, &f)
                 want = f.header_len + f.payload_len - self.buf_len
+                if want <= n - used:
+                    # The rest of the payload is all in src: it goes from
+                    # there into the payload, not through the buffer.
+                    self.take(&f, src + used, frames, messages)
+                    return used + <size_t>want
             else:
                 want = f.header_len - self.buf_len
             if used == n:
@@ -526,6 +518,24 @@ cdef class FrameParser:
             used += take
         # Unreachable (see above); never drop the caller's bytes silently.
         raise RuntimeError("wsfast: frame buffer did not settle in four rounds")
+
+    cdef int take(self, const wsf_frame *f, const uint8_t *rest, list frames,
+                  bint messages) except -1:
+        """Take the buffered frame, whose payload is the buffer's part after
+        the header (unmasked so far) followed by ``rest``; empty the buffer."""
+        cdef bytes payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
+        cdef int r = wsf_frame_take_split(&self.p, f, <uint8_t *>PyBytes_AS_STRING(payload),
+                                          self.buf + f.header_len, rest)
+        if r < 0:
+            self.fail(-r, f)
+        # The frame is taken: empty the buffer before item() runs any Python code.
+        self.buf_len = 0
+        if self.buf_cap > KEEP_BUFFER_MAX:
+            free(self.buf)
+            self.buf = NULL
+            self.buf_cap = 0
+        frames.append(self.item(f, payload, messages))
+        return 0
 
     cdef int append(self, const uint8_t *src, size_t n) except -1:
         cdef size_t cap
