@@ -100,3 +100,29 @@ def test_build_masked(benchmark, impl):
         run = lambda: [build(2, payload, mask=True) for _ in range(FRAMES)]  # noqa: E731
     benchmark.group = f"build {FRAMES} masked frames of 16B"
     benchmark(run)
+
+
+# ---- Large frames that straddle reads -----------------------------------------
+
+CHUNKED = {"64KiB frames, 195KiB reads": (65536, 64, 200_000),
+           "64KiB frames, 64KiB reads": (65536, 64, 65536),
+           "1MiB frames, 64KiB reads": (1 << 20, 8, 65536)}
+
+
+@pytest.mark.parametrize("case", list(CHUNKED))
+@pytest.mark.parametrize("impl", list(FRAME_IMPLS))
+def test_parse_chunked(benchmark, impl, case):
+    """Masked binary frames fed in reads that do not line up with them: the
+    end of a frame comes in a later read than its start."""
+    module = pytest.importorskip(FRAME_IMPLS[impl])
+    size, count, read = CHUNKED[case]
+    stream = b"".join(module.build_frame(2, os.urandom(size), mask=True) for _ in range(count))
+    reads = [stream[i:i + read] for i in range(0, len(stream), read)]
+
+    def run():
+        parser = module.FrameParser("server", max_frame_size=None)
+        return sum(len(parser.feed(chunk)) for chunk in reads)
+
+    assert run() == count
+    benchmark.group = f"parse {case}"
+    benchmark(run)
