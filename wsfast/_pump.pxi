@@ -4,6 +4,8 @@
 # Connection (wsfast/connection.py), whose Python code is the general path and
 # the reference: this class only skips Python frames for the common case.
 
+import asyncio.selector_events
+
 from wsfast.errors import ConnectionClosed
 
 cdef Py_ssize_t CORK_LIMIT = _fr.CORK_LIMIT
@@ -11,6 +13,12 @@ cdef Py_ssize_t CORK_LIMIT = _fr.CORK_LIMIT
 # it is, after a header of its own (one writev), instead of being copied
 # into a frame; below it one copy costs less than one more buffer to write.
 cdef Py_ssize_t BY_REFERENCE_MIN = 8 * 1024
+# Not with the writelines of asyncio's own selector transport: the one
+# CPython 3.12 gave it skipped flow control (it never paused the protocol)
+# until the fix for CPython gh-127655 (December 2024), and before 3.12 it
+# joins the parts anyway.
+cdef object SELECTOR_WRITELINES = getattr(
+    getattr(asyncio.selector_events, "_SelectorSocketTransport", None), "writelines", None)
 
 
 cdef class MessagePump:
@@ -42,6 +50,8 @@ cdef class MessagePump:
     def __init__(self, ws, conn, transport, send_nowait):
         parser, mask = conn.parser, conn.role == "client"
         write, writelines = transport.write, getattr(transport, "writelines", None)
+        if getattr(type(transport), "writelines", None) is SELECTOR_WRITELINES:
+            writelines = None  # payloads are copied into their frames instead
         loop = ws._loop
         with cython.critical_section(self):
             self.ws = ws
