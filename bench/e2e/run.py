@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,15 +55,21 @@ def loadgen_binary():
 
 
 def one_run(impl, connections, size, seconds, depth=1):
+    # The server's stderr goes to a file, shown only if it fails to start:
+    # some servers log every write to a connection the generator has just
+    # closed at the end of a run.
+    log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), impl, "0", "0"],
-                              stdout=subprocess.PIPE, text=True, env={**ENV, "PORT0": "1"})
+                              stdout=subprocess.PIPE, stderr=log, text=True,
+                              env={**ENV, "PORT0": "1"})
     try:
         port = None
         line = server.stdout.readline()
         if line.startswith("READY"):
             port = int(line.split()[1])
         if port is None:
-            raise RuntimeError(f"{impl} server did not start: {line!r}")
+            log.seek(0)
+            raise RuntimeError(f"{impl} server did not start: {line!r}\n{log.read()[-2000:]}")
         cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
                str(size), str(depth), str(seconds)] + (["raw"] if impl == "tcp" else [])
         start_cpu, start_busy = cpu_seconds(server.pid), machine_busy_seconds()
@@ -86,6 +93,7 @@ def one_run(impl, connections, size, seconds, depth=1):
         server.terminate()
         server.wait(10)
         server.stdout.close()
+        log.close()
 
 
 def main():
