@@ -395,10 +395,34 @@ class FrameParser:
         end = len(buf)
         header = self._header
         append = frames.append
+        # What nearly every frame is, taken without _header (a third of the
+        # time per frame): a whole text or binary message, FIN, no RSV bit,
+        # a 7- or 16-bit length within the limits, masked as the role wants.
+        # Anything else, every error included, goes through _header.
+        server = self._server
+        short = 6 if server else 2  # the header with a 7-bit length (and key)
+        limit = min(self._max_frame, self._max_message)
+        validate_text = self._validate
         while True:
-            h = header(buf, pos, end)
+            h = None
+            if end - pos >= short + 2 and not self._in_message:
+                b0 = buf[pos]
+                b1 = buf[pos + 1]
+                if (b0 == 0x82 or b0 == 0x81) and (b1 > 127) is server:
+                    n = b1 & 0x7F
+                    size = short
+                    if n == 126:
+                        n = _unpack16(buf, pos + 2)[0]
+                        size += 2
+                    elif n == 127:
+                        n = -1  # a 64-bit length: the general way
+                    if 0 <= n <= limit:
+                        h = (size, n, buf[pos + size - 4:pos + size] if server else None,
+                             b0 & 0x0F, True, False, validate_text and b0 == 0x81)
             if h is None:
-                return pos
+                h = header(buf, pos, end)
+                if h is None:
+                    return pos
             size, n, key, opcode, fin, rsv1, validate = h
             start = pos + size
             if start + n > end:
