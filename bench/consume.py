@@ -27,21 +27,13 @@ from wsfast.connection import Connection
 class NullTransport(asyncio.Transport):
     """Discards what is written; flow control never pauses."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.protocol: Any = None
-
     def write(self, data: Any) -> None:
         pass
 
-    def writelines(self, parts: Any) -> None:
-        pass
+    writelines = write
 
     def set_protocol(self, protocol: Any) -> None:
-        self.protocol = protocol
-
-    def get_protocol(self) -> Any:
-        return self.protocol
+        pass
 
     def is_closing(self) -> bool:
         return False
@@ -49,8 +41,7 @@ class NullTransport(asyncio.Transport):
     def pause_reading(self) -> None:
         pass
 
-    def resume_reading(self) -> None:
-        pass
+    resume_reading = pause_reading
 
 
 def handler_for(mode: str, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> Callable[[], Any]:
@@ -78,7 +69,7 @@ async def per_message(mode: str, messages: int) -> float:
     transport = NullTransport()
     ws.connection_made(transport)
     ws._opened_with(Connection("server"), b"")
-    pump = transport.get_protocol()
+    pump = ws._pump
     frame = build_frame(2, os.urandom(32), mask=True)
     task = None
     if mode == "on_message":

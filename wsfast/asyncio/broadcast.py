@@ -37,7 +37,7 @@ def broadcast(connections: Iterable[WebSocket], message: Data) -> int:
             continue
         if ws.role == "server":
             ws._write(frame)
-        else:
+        else:  # masked: a frame of its own
             ws._write(ws._conn.send_binary(payload) if opcode == Opcode.BINARY  # type: ignore[union-attr]
                       else ws._conn.send_text(message))  # type: ignore[union-attr, arg-type]
         sent += 1
