@@ -183,3 +183,24 @@ async def test_an_instance_send_nowait_of_the_users_own_is_left_alone() -> None:
     ws.send_nowait = sent.append  # type: ignore[method-assign]  # a mock, say
     ws.connection_lost(None)
     assert ws.send_nowait == sent.append
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+@pytest.mark.parametrize("last", [b"echo", b"boom"])
+def test_a_nested_read_writes_what_the_outer_read_owes_as_the_general_path_does(
+        role: str, last: bytes) -> None:
+    # A read of "again" (on_message feeds one more message from inside the
+    # callback, as a synchronous transport would), a reply or a failure,
+    # then a ping. The general path's nested read dispatches the pong the
+    # outer read owes right away, before the reply (or the Close of the
+    # failure) that follows; the pump's nested read, whole messages only,
+    # must not leave it behind them. Found by test_pump_and_general_path_agree.
+    chunks = [encode([(1, True, b"again", "plain"), (1, True, last, "plain"),
+                      (9, True, b"", "plain")], role), b""]
+
+    async def both() -> tuple[Any, Any]:
+        args = (role, chunks, False, True, 16, None)
+        return await run(*args, through_pump=True), await run(*args, through_pump=False)
+
+    pumped, general = asyncio.run(both())
+    assert pumped == general
