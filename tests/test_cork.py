@@ -328,3 +328,21 @@ def _pipelined(consume: str, compression: Any, tls: bool) -> Any:
 def test_a_pipelined_stream_over_loopback_comes_back_whole_and_in_order(
         loop_name: str, consume: str, compression: Any, tls: bool) -> None:
     run_on(loop_name, _pipelined(consume, compression, tls))
+
+
+@aio
+async def test_pongs_held_while_paused_are_not_sent_after_our_close() -> None:
+    # RFC 6455 section 5.5.1: the Close is the last frame an endpoint sends.
+    # Pongs kept while the peer did not read (above the high-water mark)
+    # must not follow it when writing resumes.
+    ws, transport = opened()
+    ws.pause_writing()
+    transport.protocol.data_received(encode([(9, True, b"ping", "plain")], "server"))
+    assert ws._held_pongs
+    close = asyncio.ensure_future(ws.close(1000, "bye"))
+    await asyncio.sleep(0)
+    ws.resume_writing()
+    await asyncio.sleep(0)
+    frames = sent_frames(b"".join(transport.written), "server")
+    assert frames and frames[-1][0] == 8, frames
+    close.cancel()

@@ -505,8 +505,9 @@ class WebSocket(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._writing_paused = False
-        if self._held_pongs:
-            held, self._held_pongs = self._held_pongs, b""
+        held, self._held_pongs = self._held_pongs, b""
+        if held and self._conn is not None and self._conn.state is OPEN:
+            # Not after our Close: it is the last frame we send (section 5.5.1).
             self._write(held)
         waiters, self._drain_waiters = self._drain_waiters, []
         for waiter in waiters:
