@@ -96,11 +96,12 @@ cdef class MessagePump:
                 ws._received(items, exc)
                 return 0
             # Frames to resolve, or replies still owed: a read nested in a
-            # callback of another read (a synchronous transport) comes before
-            # that read has written what it owes, which the general path
-            # (_dispatch) writes now, before whatever the outer read's later
-            # callbacks send. deliver() writes nothing.
-            if count or self.conn._out:
+            # callback of another read (a synchronous transport; its own
+            # list of items) comes before that read has written what it
+            # owes, which the general path (_dispatch) writes now, before
+            # whatever the outer read's later callbacks send. deliver()
+            # writes nothing.
+            if count or (items is not self.items and self.conn._out):
                 ws._received(items, None)
             elif items:
                 self.deliver(ws, items)
