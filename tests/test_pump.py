@@ -204,3 +204,25 @@ def test_a_nested_read_writes_what_the_outer_read_owes_as_the_general_path_does(
 
     pumped, general = asyncio.run(both())
     assert pumped == general
+
+
+@pytest.mark.parametrize("code", [1000, 1011])
+@aio
+async def test_async_for_goes_through_a_subclass_recv(code: int) -> None:
+    class Upper(WebSocket):
+        async def recv(self) -> Any:
+            return (await super().recv()).upper()
+
+    ws, transport = open_websocket("server", cls=Upper)
+    close = encode([(8, True, code.to_bytes(2, "big") + b"bye", "plain")], "server")
+    transport.protocol.data_received(encode([(1, True, b"one", "plain"),
+                                             (1, True, b"two", "plain")], "server") + close)
+    got = []
+    if code == 1000:
+        got = [m async for m in ws]
+    else:
+        with pytest.raises(ConnectionClosed) as info:
+            async for message in ws:
+                got.append(message)
+        assert (info.value.code, info.value.reason) == (code, "bye")
+    assert got == ["ONE", "TWO"]

@@ -145,7 +145,20 @@ class WebSocket(asyncio.Protocol):
         return message
 
     def __aiter__(self) -> AsyncIterator[Data]:
+        if type(self).recv is not WebSocket.recv:
+            return self._recv_each()  # a subclass's recv() is honoured
         return self
+
+    async def _recv_each(self) -> AsyncIterator[Data]:
+        """``async for`` over an overridden ``recv()``, ending as ``__anext__``."""
+        while True:
+            try:
+                message = await self.recv()
+            except ConnectionClosed as exc:
+                if exc.code in NORMAL_CLOSURES:
+                    return
+                raise
+            yield message
 
     async def __anext__(self) -> Data:
         """``async for message in ws``: ends quietly on a normal close
