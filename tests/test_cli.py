@@ -1,5 +1,7 @@
 """The command line, run as a user would: separate processes on loopback."""
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,10 +14,13 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 WSFAST = [sys.executable, "-m", "wsfast"]
 
 
-def free_port():
+@contextlib.contextmanager
+def refusing_port():
+    """A loopback port that refuses connections for as long as the block
+    runs: bound (so no other process can take it) but not listening."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
 
 
 def run(*args, timeout=60):
@@ -25,8 +30,10 @@ def run(*args, timeout=60):
 
 @pytest.fixture
 def echo_server():
-    port = free_port()
-    proc = subprocess.Popen([*WSFAST, "echo-server", "--port", str(port)],
+    # Port 0: the server binds a free port itself and says which. A port
+    # found free beforehand could be taken by another process before the
+    # server binds it.
+    proc = subprocess.Popen([*WSFAST, "echo-server", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
     try:
         # A pure-Python install on CPython warns once at import (on stderr,
@@ -37,8 +44,9 @@ def echo_server():
             seen += line
             if not line or "Server starting on ws://127.0.0.1:" in line:
                 break
-        assert "Server starting on ws://127.0.0.1:" in seen, seen
-        yield port, proc
+        found = re.search(r"Server starting on ws://127\.0\.0\.1:(\d+)/", seen)
+        assert found, seen
+        yield int(found.group(1)), proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -94,7 +102,8 @@ def test_client_ctrl_c_closes_cleanly(echo_server):
 
 
 def test_connection_refused():
-    result = run("client", f"ws://127.0.0.1:{free_port()}/echo", "--count", "1")
+    with refusing_port() as port:
+        result = run("client", f"ws://127.0.0.1:{port}/echo", "--count", "1")
     assert result.returncode == 1
     assert "cannot connect" in result.stderr
 
