@@ -1,6 +1,7 @@
 """The asyncio server and client, end to end on loopback."""
 import asyncio
 import os
+import socket
 import ssl
 
 import pytest
@@ -360,10 +361,14 @@ async def test_fast_writer_pauses_reading_at_full_queue():
 
 @aio
 async def test_connect_refused_is_oserror():
-    async with serve(echo, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-    with pytest.raises(OSError):
-        await connect(f"ws://127.0.0.1:{port}/")
+    # Bound but not listening: the port refuses connections, and no other
+    # process can start listening on it meanwhile (as it could on the port
+    # of a server that was closed).
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        with pytest.raises(OSError):
+            await connect(f"ws://127.0.0.1:{port}/")
 
 
 def test_bad_url_is_value_error():
