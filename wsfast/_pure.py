@@ -403,6 +403,10 @@ class FrameParser:
         short = 6 if server else 2  # the header with a 7-bit length (and key)
         limit = min(self._max_frame, self._max_message)
         validate_text = self._validate
+        # Masked payloads are sliced from here: a slice of bytes is the one
+        # copy int.from_bytes needs anyway (of a memoryview it would make
+        # that copy itself, after the cost of a view object).
+        source = buf if type(buf) is bytes else view
         while True:
             h = None
             if end - pos >= short + 2 and not self._in_message:
@@ -427,8 +431,8 @@ class FrameParser:
             start = pos + size
             if start + n > end:
                 return pos
-            if key is not None:  # unmask straight from the buffer: no slice copy
-                payload = _xor(view[start:start + n], key)
+            if key is not None:
+                payload = _xor(source[start:start + n], key)
             else:
                 payload = buf[start:start + n]
                 if type(payload) is not bytes:
