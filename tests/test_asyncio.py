@@ -1,12 +1,12 @@
 """The asyncio server and client, end to end on loopback."""
 import asyncio
 import os
-import socket
 import ssl
 
 import pytest
 
 from aio import aio
+from ports import refusing_port
 from wsfast import FrameParser, Opcode, build_frame, parse_close
 from wsfast.asyncio import broadcast, connect, serve
 from wsfast.errors import ConnectionClosed, HandshakeError
@@ -361,12 +361,7 @@ async def test_fast_writer_pauses_reading_at_full_queue():
 
 @aio
 async def test_connect_refused_is_oserror():
-    # Bound but not listening: the port refuses connections, and no other
-    # process can start listening on it meanwhile (as it could on the port
-    # of a server that was closed).
-    with socket.socket() as bound:
-        bound.bind(("127.0.0.1", 0))
-        port = bound.getsockname()[1]
+    with refusing_port() as port:
         with pytest.raises(OSError):
             await connect(f"ws://127.0.0.1:{port}/")
 

@@ -1,26 +1,17 @@
 """The command line, run as a user would: separate processes on loopback."""
-import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from ports import refusing_port
+
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 WSFAST = [sys.executable, "-m", "wsfast"]
-
-
-@contextlib.contextmanager
-def refusing_port():
-    """A loopback port that refuses connections for as long as the block
-    runs: bound (so no other process can take it) but not listening."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        yield s.getsockname()[1]
 
 
 def run(*args, timeout=60):

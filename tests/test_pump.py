@@ -42,13 +42,15 @@ def test_pump_and_general_path_agree(frames: Any, role: str, deflate: bool, call
     data = encode(frames, role)
     points = sorted(min(c, len(data)) for c in cuts)
     chunks = [data[a:b] for a, b in zip([0] + points, points + [len(data)])] + [b""]
-
-    async def both() -> tuple[Any, Any]:
-        args = (role, chunks, deflate, callback, max_queue, limit)
-        return await run(*args, through_pump=True), await run(*args, through_pump=False)
-
-    pumped, general = asyncio.run(both())
+    pumped, general = both_ways(role, chunks, deflate, callback, max_queue, limit)
     assert pumped == general
+
+
+def both_ways(*args: Any) -> tuple[Any, Any]:
+    """pump_outcome.run(*args) through the pump, then through the general path."""
+    async def both() -> tuple[Any, Any]:
+        return await run(*args, through_pump=True), await run(*args, through_pump=False)
+    return asyncio.run(both())
 
 
 @aio
@@ -197,12 +199,7 @@ def test_a_nested_read_writes_what_the_outer_read_owes_as_the_general_path_does(
     # must not leave it behind them. Found by test_pump_and_general_path_agree.
     chunks = [encode([(1, True, b"again", "plain"), (1, True, last, "plain"),
                       (9, True, b"", "plain")], role), b""]
-
-    async def both() -> tuple[Any, Any]:
-        args = (role, chunks, False, True, 16, None)
-        return await run(*args, through_pump=True), await run(*args, through_pump=False)
-
-    pumped, general = asyncio.run(both())
+    pumped, general = both_ways(role, chunks, False, True, 16, None)
     assert pumped == general
 
 
