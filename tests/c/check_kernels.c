@@ -6,7 +6,8 @@
  *   phase, misaligned source and destination, in place and out of place,
  *   with guard bytes around the destination; the non-temporal variant
  *   (wsf_mask_avx2_stream) for sizes 0..4200 at every destination alignment
- *   within a 32-byte store, and the dispatcher's threshold for it;
+ *   within a 32-byte store, and the dispatcher's threshold for it; sizes
+ *   from 32 KiB at every source-destination distance mod 32 (step 4);
  *   UTF-8: a naive decoder of RFC 3629 (reference_utf8) against the whole-
  *   buffer validator and the streaming one, on random input, every 2-byte
  *   sequence and structured 3/4-byte sequences at every offset of a 64-byte
@@ -138,6 +139,49 @@ static void check_stream(mask_fn stream) {
     wsf_set_mask_stream_threshold(saved);
 }
 
+/* Sizes around WSF_MASK_HALF_LOADS_MIN (mask_avx2.c), where the AVX2 loop
+ * may load its source in 16-byte halves, at every source-destination
+ * distance mod 32 in steps of 4 (multiples of 16 take the halves), out of place
+ * through each variant, the non-temporal one included. */
+#define LARGE_MAX 65549
+
+static void check_mask_large(wsf_kernel kernel) {
+    static const size_t sizes[] = {32767, 32768, 32769, 32805, LARGE_MAX};
+    mask_fn fns[2] = {variant_mask(kernel), variant_stream(kernel)};
+    uint8_t key[4] = {0x12, 0x9A, 0x00, 0xFF};
+    uint8_t *data = (uint8_t *)malloc(LARGE_MAX), *want = (uint8_t *)malloc(LARGE_MAX);
+    uint8_t *area = (uint8_t *)malloc(LARGE_MAX + 192);
+    if (!data || !want || !area)
+        exit(2);
+    for (size_t i = 0; i < LARGE_MAX; i++)
+        data[i] = (uint8_t)rnd();
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t n = sizes[z];
+        uint8_t *s = dup_exact(data, n);
+        uintptr_t line = ((uintptr_t)area + 64 + 63) & ~(uintptr_t)63;
+        for (size_t i = 0; i < n; i++)
+            want[i] = s[i] ^ key[i % 4];
+        for (size_t delta = 0; delta < 32; delta += 4) {
+            /* d = s - delta (mod 32), at least 64 bytes into area */
+            uint8_t *d = (uint8_t *)(line + (((uintptr_t)s - delta) & 31u));
+            for (int f = 0; f < 2; f++) {
+                if (!fns[f])
+                    continue;
+                memset(area, 0xA5, LARGE_MAX + 192);
+                fns[f](d, s, n, key);
+                CHECK(memcmp(d, want, n) == 0, "%s%s large len %zu (src - dst) %% 32 = %zu",
+                      wsf_kernel_label(kernel), f ? " stream" : "", n, delta);
+                CHECK(d[-1] == 0xA5 && d[n] == 0xA5, "%s%s large wrote outside len %zu",
+                      wsf_kernel_label(kernel), f ? " stream" : "", n);
+            }
+        }
+        free(s);
+    }
+    free(data);
+    free(want);
+    free(area);
+}
+
 static void check_mask(wsf_kernel kernel) {
     static uint8_t src[MASK_MAX + 2 * GUARD], dst[MASK_MAX + 2 * GUARD], want[MASK_MAX];
     static const size_t offsets[] = {0, 1, 3, 7, 13, 31};
@@ -211,6 +255,7 @@ static void check_mask(wsf_kernel kernel) {
     }
     if (variant_stream(kernel))
         check_stream(variant_stream(kernel));
+    check_mask_large(kernel);
 }
 
 /* ---- UTF-8 ------------------------------------------------------------ */
