@@ -28,6 +28,9 @@ import wsfast
 from wsfast import _bench
 
 
+HEAP = pytest.StashKey[str]()
+
+
 def pytest_addoption(parser):
     parser.addoption("--cold-heap", action="store_true",
                      help="leave glibc's trimming and mmap thresholds as they are "
@@ -37,9 +40,6 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     warm = not config.getoption("--cold-heap") and _bench.warm_heap()
     config.stash[HEAP] = "warm" if warm else "as is"
-
-
-HEAP = pytest.StashKey[str]()
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
