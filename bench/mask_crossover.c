@@ -5,18 +5,9 @@
  *   cc -O3 -std=c99 -Icsrc bench/mask_crossover.c csrc/[a-z]*.c -o crossover
  *   ./crossover
  */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <stdio.h>
-#include <time.h>
 #include "internal.h"
-
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Best of 7 runs of `calls` calls, in nanoseconds per call. */
 static double time_fn(mask_fn fn, uint8_t *dst, const uint8_t *src, size_t len, long calls) {

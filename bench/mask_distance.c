@@ -7,26 +7,12 @@
  *   cc -O3 -std=c99 -Icsrc bench/mask_distance.c csrc/[a-z]*.c -o mask-distance
  *   ./mask-distance [size in KiB ...]
  */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include "internal.h"
 
 #define RUNS 9
-
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
 #ifdef WSF_X86

@@ -9,26 +9,12 @@
  *   cc -O3 -std=c99 -Icsrc bench/mask_stream.c csrc/[a-z]*.c -o mask-stream
  *   ./mask-stream [size in KiB ...]
  */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include "internal.h"
 
 #define RUNS 9
-
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Seconds per call of fn over about 64 MiB of calls, one sample a run; the
  * kernels take turns run by run so that a burst of load elsewhere on the
