@@ -22,20 +22,28 @@ import sys
 import time
 from pathlib import Path
 
+from run import add_load_arguments
+
 HERE = Path(__file__).parent
 ENV = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
 CLIENTS = ["wsfast", "wsfast-callback", "picows", "aiohttp", "websockets"]
 
 
+async def send_recv(ws, payload, stop, counter, depth):
+    """depth messages in flight: one send ahead per echo received (the
+    websockets-style API, which wsfast's WebSocket shares)."""
+    for _ in range(depth - 1):
+        await ws.send(payload)
+    while not stop.is_set():
+        await ws.send(payload)
+        await ws.recv()
+        counter[0] += 1
+
+
 async def loop_wsfast(url, payload, stop, counter, depth):
     from wsfast.asyncio import connect
     async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
-        for _ in range(depth - 1):
-            await ws.send(payload)
-        while not stop.is_set():
-            await ws.send(payload)
-            await ws.recv()
-            counter[0] += 1
+        await send_recv(ws, payload, stop, counter, depth)
 
 
 async def loop_wsfast_callback(url, payload, stop, counter, depth):
@@ -54,12 +62,7 @@ async def loop_wsfast_callback(url, payload, stop, counter, depth):
 async def loop_websockets(url, payload, stop, counter, depth):
     from websockets.asyncio.client import connect
     async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
-        for _ in range(depth - 1):
-            await ws.send(payload)
-        while not stop.is_set():
-            await ws.send(payload)
-            await ws.recv()
-            counter[0] += 1
+        await send_recv(ws, payload, stop, counter, depth)
 
 
 async def loop_aiohttp(url, payload, stop, counter, depth):
@@ -142,15 +145,9 @@ def main():
         print(json.dumps(result))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
-    p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
-    p.add_argument("--depth", type=int, default=1,
-                   help="messages in flight per connection (1: each waits for its echo)")
-    p.add_argument("--seconds", type=float, default=3.0)
-    p.add_argument("--rounds", type=int, default=3)
+    add_load_arguments(p)
     p.add_argument("--server", default="picows")
     p.add_argument("--clients", nargs="+", default=CLIENTS)
-    p.add_argument("--json", type=Path)
     args = p.parse_args()
     results = []
     for connections in args.connections:

@@ -96,16 +96,21 @@ def one_run(impl, connections, size, seconds, depth=1):
         log.close()
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def add_load_arguments(p):
+    """The load both tables share (this script's servers, clients.py's clients)."""
     p.add_argument("--connections", type=int, nargs="+", default=[1, 64])
     p.add_argument("--sizes", type=int, nargs="+", default=[32, 1024, 65536])
     p.add_argument("--depth", type=int, default=1,
                    help="messages in flight per connection (1: each waits for its echo)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--servers", nargs="+", default=SERVERS)
     p.add_argument("--json", type=Path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    add_load_arguments(p)
+    p.add_argument("--servers", nargs="+", default=SERVERS)
     args = p.parse_args()
     results = []
     for connections in args.connections:
