@@ -185,10 +185,13 @@ class KeyPool:
         # list.pop is atomic, with the GIL or without it (free-threaded
         # builds lock the list), so no key is handed out twice and no lock
         # is needed: a lock cost 5x the pop. Threads that find the list
-        # empty at once each draw a batch; only the last one stays.
-        while True:
-            try:
-                return self._keys.pop()
-            except IndexError:
-                batch = os.urandom(self.BATCH)
-                self._keys = [batch[i:i + 4] for i in range(0, self.BATCH, 4)]
+        # empty at once each draw a batch and take from their own; only the
+        # last one published stays.
+        try:
+            return self._keys.pop()
+        except IndexError:
+            batch = os.urandom(self.BATCH)
+            keys = [batch[i:i + 4] for i in range(0, self.BATCH, 4)]
+            key = keys.pop()
+            self._keys = keys
+            return key

@@ -140,42 +140,55 @@ static void check_stream(mask_fn stream) {
 }
 
 /* Sizes around WSF_MASK_HALF_LOADS_MIN (mask_avx2.c), where the AVX2 loop
- * may load its source in 16-byte halves, at every source-destination
- * distance mod 32 in steps of 4 (multiples of 16 take the halves), out of place
- * through each variant, the non-temporal one included. */
+ * may load its source in 16-byte halves: sources 0, 1, 16 and 17 bytes into
+ * a heap block that ends where they do, destinations at every
+ * distance from them mod 32 in steps of 4 (multiples of 16 take the
+ * halves), lengths that leave 0 to 3 32-byte stores after the 128-byte
+ * loop; out of place through each variant, the non-temporal one included. */
 #define LARGE_MAX 65549
 
 static void check_mask_large(wsf_kernel kernel) {
-    static const size_t sizes[] = {32767, 32768, 32769, 32805, LARGE_MAX};
+    static const size_t sizes[] = {32767, 32768, 32769, 32800, 32805, 32832, 32863, LARGE_MAX};
+    static const size_t source_offsets[] = {0, 1, 16, 17};
     mask_fn fns[2] = {variant_mask(kernel), variant_stream(kernel)};
     uint8_t key[4] = {0x12, 0x9A, 0x00, 0xFF};
     uint8_t *data = (uint8_t *)malloc(LARGE_MAX), *want = (uint8_t *)malloc(LARGE_MAX);
     uint8_t *area = (uint8_t *)malloc(LARGE_MAX + 192);
+    uintptr_t line = ((uintptr_t)area + 64 + 63) & ~(uintptr_t)63;
     if (!data || !want || !area)
         exit(2);
     for (size_t i = 0; i < LARGE_MAX; i++)
         data[i] = (uint8_t)rnd();
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         size_t n = sizes[z];
-        uint8_t *s = dup_exact(data, n);
-        uintptr_t line = ((uintptr_t)area + 64 + 63) & ~(uintptr_t)63;
         for (size_t i = 0; i < n; i++)
-            want[i] = s[i] ^ key[i % 4];
-        for (size_t delta = 0; delta < 32; delta += 4) {
-            /* d = s - delta (mod 32), at least 64 bytes into area */
-            uint8_t *d = (uint8_t *)(line + (((uintptr_t)s - delta) & 31u));
-            for (int f = 0; f < 2; f++) {
-                if (!fns[f])
-                    continue;
-                memset(area, 0xA5, LARGE_MAX + 192);
-                fns[f](d, s, n, key);
-                CHECK(memcmp(d, want, n) == 0, "%s%s large len %zu (src - dst) %% 32 = %zu",
-                      wsf_kernel_label(kernel), f ? " stream" : "", n, delta);
-                CHECK(d[-1] == 0xA5 && d[n] == 0xA5, "%s%s large wrote outside len %zu",
-                      wsf_kernel_label(kernel), f ? " stream" : "", n);
+            want[i] = data[i] ^ key[i % 4];
+        for (size_t o = 0; o < sizeof source_offsets / sizeof source_offsets[0]; o++) {
+            /* malloc's blocks are 16-aligned: offsets 0 and 16 put the
+             * source at both 0 and 16 mod 32, 1 and 17 at 1 and 17 */
+            uint8_t *block = (uint8_t *)malloc(source_offsets[o] + n), *s;
+            if (!block)
+                exit(2);
+            s = block + source_offsets[o];
+            memcpy(s, data, n);
+            for (size_t delta = 0; delta < 32; delta += 4) {
+                /* d = s - delta (mod 32), at least 64 bytes into area */
+                uint8_t *d = (uint8_t *)(line + (((uintptr_t)s - delta) & 31u));
+                for (int f = 0; f < 2; f++) {
+                    if (!fns[f])
+                        continue;
+                    memset(area, 0xA5, LARGE_MAX + 192);
+                    fns[f](d, s, n, key);
+                    CHECK(memcmp(d, want, n) == 0,
+                          "%s%s large len %zu src%%32 %zu (src - dst) %% 32 = %zu",
+                          wsf_kernel_label(kernel), f ? " stream" : "", n,
+                          (size_t)((uintptr_t)s & 31u), delta);
+                    CHECK(d[-1] == 0xA5 && d[n] == 0xA5, "%s%s large wrote outside len %zu",
+                          wsf_kernel_label(kernel), f ? " stream" : "", n);
+                }
             }
+            free(block);
         }
-        free(s);
     }
     free(data);
     free(want);
