@@ -29,21 +29,21 @@ ENV = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
 CLIENTS = ["wsfast", "wsfast-callback", "picows", "aiohttp", "websockets"]
 
 
-async def send_recv(ws, payload, stop, counter, depth):
-    """depth messages in flight: one send ahead per echo received (the
-    websockets-style API, which wsfast's WebSocket shares)."""
+async def send_recv(send, recv, payload, stop, counter, depth):
+    """depth messages in flight: one send ahead per echo received, through
+    a client's own send and receive coroutines."""
     for _ in range(depth - 1):
-        await ws.send(payload)
+        await send(payload)
     while not stop.is_set():
-        await ws.send(payload)
-        await ws.recv()
+        await send(payload)
+        await recv()
         counter[0] += 1
 
 
 async def loop_wsfast(url, payload, stop, counter, depth):
     from wsfast.asyncio import connect
     async with connect(url, compression=None, max_message_size=None, ping_interval=None) as ws:
-        await send_recv(ws, payload, stop, counter, depth)
+        await send_recv(ws.send, ws.recv, payload, stop, counter, depth)
 
 
 async def loop_wsfast_callback(url, payload, stop, counter, depth):
@@ -62,19 +62,14 @@ async def loop_wsfast_callback(url, payload, stop, counter, depth):
 async def loop_websockets(url, payload, stop, counter, depth):
     from websockets.asyncio.client import connect
     async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
-        await send_recv(ws, payload, stop, counter, depth)
+        await send_recv(ws.send, ws.recv, payload, stop, counter, depth)
 
 
 async def loop_aiohttp(url, payload, stop, counter, depth):
     import aiohttp
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(url, max_msg_size=0, autoping=True) as ws:
-            for _ in range(depth - 1):
-                await ws.send_bytes(payload)
-            while not stop.is_set():
-                await ws.send_bytes(payload)
-                await ws.receive()
-                counter[0] += 1
+            await send_recv(ws.send_bytes, ws.receive, payload, stop, counter, depth)
 
 
 async def loop_picows(url, payload, stop, counter, depth):
