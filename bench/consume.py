@@ -55,7 +55,8 @@ def handler_for(mode: str, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> Ca
 
     async def wake_only() -> None:
         while True:
-            waiter = ws._recv_waiter = loop.create_future()
+            waiter = loop.create_future()
+            ws._inbox.wait(waiter)
             await waiter
             ws._messages.clear()
 

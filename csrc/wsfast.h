@@ -80,7 +80,7 @@ int wsf_utf8_feed(uint32_t *state, const uint8_t *buf, size_t len);
 #define WSF_MAX_HEADER 14
 
 /* Why a frame is refused. The numbers are part of the binding's contract
- * (wsfast/_framing.py turns them into errors with a close code and a reason
+ * (wsfast/_contract.py turns them into errors with a close code and a reason
  * a person understands); keep them stable. */
 typedef enum {
     WSF_ERR_RESERVED_OPCODE = 1,          /* opcodes 3-7 and 0xB-0xF */

@@ -28,7 +28,7 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports():
-    from wsfast import connection, deflate, frames, _framing, _pure  # noqa: F401
+    from wsfast import connection, deflate, frames, _contract, _pure  # noqa: F401
     from wsfast.asyncio import connection as aio_connection  # noqa: F401
 
 from wsfast import _speedups  # noqa: F401  (the C backend must be there)

@@ -15,7 +15,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from wsfast import _framing, _pure  # noqa: F401 (instrumented for coverage)
+    from wsfast import _contract, _pure  # noqa: F401 (instrumented for coverage)
 
 from wsfast import _speedups
 

@@ -2,8 +2,9 @@
 # Types of the public API, three ways:
 #   1. mypy --strict on the package and on tests/typing/use_api.py, which
 #      uses the public API as a user would. Type checkers see the C
-#      extension's stub (wsfast/_speedups.pyi) for the kernels and the frame
-#      codec (wsfast/_impl.py says so), so a wrong stub fails here;
+#      extensions' stubs (wsfast/_speedups.pyi, _inbox.pyi, asyncio/_pump.pyi)
+#      for the kernels, the frame codec, the Inbox and the pump (wsfast/_impl.py
+#      says so), so a wrong stub fails here;
 #   2. mypy.stubtest: the stub against the built extension (names, arguments,
 #      defaults); tests/typing/stubtest-allowlist.txt lists the meant gaps;
 #   3. use_api.py run, with the extension and pure Python, so the code that
@@ -21,9 +22,9 @@ PY=${PYTHON:-python3}
 WSFAST_REQUIRE_EXTENSIONS=1 .venv-typecheck/bin/python -m pip install -q -e .
 echo "=== mypy --strict wsfast tests/typing"
 .venv-typecheck/bin/mypy --strict --python-version 3.10 wsfast tests/typing
-echo "=== stubtest wsfast._speedups"
+echo "=== stubtest wsfast._speedups wsfast._inbox wsfast.asyncio._pump"
 .venv-typecheck/bin/python -m mypy.stubtest --allowlist tests/typing/stubtest-allowlist.txt \
-    wsfast._speedups
+    wsfast._speedups wsfast._inbox wsfast.asyncio._pump
 echo "=== tests/typing/use_api.py, compiled and pure Python"
 .venv-typecheck/bin/python tests/typing/use_api.py
 WSFAST_NO_EXTENSIONS=1 .venv-typecheck/bin/python tests/typing/use_api.py

@@ -65,7 +65,7 @@ def what_happened(ws: WebSocket, transport: Transport, delivered: list[Any],
                   role: str) -> Any:
     frames = sent_frames(b"".join(transport.written), role)
     return (list(delivered), list(ws._messages), frames, list(transport.calls), ws.close_code,
-            ws.close_reason, int(ws.state), len(ws._timers), ws._reading_paused)
+            ws.close_reason, int(ws.state), len(ws._timers), ws._inbox.paused)
 
 
 #: Messages the on_message callback of ``run`` acts on.

@@ -18,10 +18,9 @@ import wsfast
 from aio import aio
 from connection_outcome import encode, sent_frames
 from pump_outcome import Transport, echo, open_websocket
-from wsfast import _framing
 from wsfast.asyncio import broadcast
 
-CORK_LIMIT = _framing.CORK_LIMIT
+from wsfast.asyncio._pump_py import CORK_LIMIT  # the C pump has the same
 
 
 class Recorder(Transport):

@@ -58,7 +58,7 @@ async def test_the_pump_is_the_transports_protocol_and_the_c_one_when_built() ->
     ws, transport = open_websocket("server")
     pump = transport.get_protocol()
     assert type(pump).__name__ == "MessagePump"
-    expected = "wsfast._speedups" if wsfast.IMPLEMENTATION == "c" else "wsfast._pure"
+    expected = "wsfast.asyncio._pump" if wsfast.IMPLEMENTATION == "c" else "wsfast.asyncio._pump_py"
     assert type(pump).__module__ == expected
 
 
@@ -170,9 +170,9 @@ async def test_setting_on_message_to_none_keeps_a_full_queue_paused() -> None:
     ws, transport = open_websocket("server", max_queue=2)
     transport.protocol.data_received(
         encode([(1, True, b"a", "plain"), (1, True, b"b", "plain")], "server"))
-    assert transport.calls == ["pause_reading"] and ws._reading_paused
+    assert transport.calls == ["pause_reading"] and ws._inbox.paused
     ws.on_message = None  # no callback: the queue is still full
-    assert transport.calls == ["pause_reading"] and ws._reading_paused
+    assert transport.calls == ["pause_reading"] and ws._inbox.paused
     got: list[Any] = []
     ws.on_message = got.append  # drains the queue into the callback: resume
     assert got == ["a", "b"] and transport.calls == ["pause_reading", "resume_reading"]

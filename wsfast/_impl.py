@@ -1,15 +1,19 @@
-"""Chooses the C extension or the pure-Python twins, once, at import.
+"""Chooses the C extensions or their pure-Python twins, once, at import.
 
 WSFAST_NO_EXTENSIONS=1 forces pure Python; a missing or broken extension
 falls back to it, with one RuntimeWarning on CPython (where the extension is
 expected: the slowdown should not go unnoticed). WSFAST_KERNEL picks a C
-kernel variant (see _speedups).
+kernel variant (see _speedups). Each C module beside the kernel binding
+(the Inbox, the asyncio MessagePump) has its twin too: ``twin()`` picks it
+the same way.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import warnings
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +38,19 @@ else:
                 "compiler for full speed, or set WSFAST_NO_EXTENSIONS=1 to choose pure "
                 "Python and silence this warning.", RuntimeWarning, stacklevel=2)
 
+
+def twin(c_module: str, pure_module: str) -> ModuleType:
+    """The C module, where the kernels are C, or its pure-Python twin."""
+    if IMPLEMENTATION == "c":
+        try:
+            return importlib.import_module(c_module)
+        except ImportError as exc:  # a partial build: that module alone runs in Python
+            warnings.warn(f"wsfast's C module {c_module} is not available ({exc}); using "
+                          "its pure-Python twin. Reinstall wsfast for full speed.",
+                          RuntimeWarning, stacklevel=2)
+    return importlib.import_module(pure_module)
+
+
 KERNEL: str = _backend.KERNEL
 available_kernels = _backend.available_kernels
 apply_mask = _backend.apply_mask
@@ -43,4 +60,7 @@ Utf8Validator = _backend.Utf8Validator
 Frame = _backend.Frame
 FrameParser = _backend.FrameParser
 build_frame = _backend.build_frame
-MessagePump = _backend.MessagePump
+if TYPE_CHECKING:
+    from wsfast._inbox import Inbox as Inbox  # the stub; the twin follows it
+else:
+    Inbox = twin("wsfast._inbox", "wsfast._inbox_py").Inbox

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import codecs
 import operator
+import os
 import struct
 import threading
 from typing import Any
 
-from wsfast import _framing as _fr
+from wsfast import _contract as _fr
 from wsfast.errors import ProtocolError
 
-__all__ = ["KERNEL", "Frame", "FrameParser", "MessagePump", "Utf8Validator", "apply_mask",
+__all__ = ["KERNEL", "Frame", "FrameParser", "Utf8Validator", "apply_mask",
            "available_kernels", "build_frame", "mask_into", "validate_utf8"]
 
 KERNEL = "python"
@@ -522,7 +523,41 @@ class FrameParser:
         self._done = avail
 
 
-_keys = _fr.KeyPool()
+class KeyPool:
+    """Masking keys from the OS CSPRNG, drawn 4 KiB (1024 keys) at a time.
+
+    RFC 6455 section 5.3 asks for an unpredictable key per frame; os.urandom
+    is that, and a batch makes it cheap. A forked child draws a new batch so
+    parent and child never reuse keys.
+    """
+
+    BATCH = 4096
+
+    def __init__(self) -> None:
+        self.reset()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._keys: list[bytes] = []
+
+    def take(self) -> bytes:
+        # list.pop is atomic, with the GIL or without it (free-threaded
+        # builds lock the list), so no key is handed out twice and no lock
+        # is needed: a lock cost 5x the pop. Threads that find the list
+        # empty at once each draw a batch and take from their own; only the
+        # last one published stays.
+        try:
+            return self._keys.pop()
+        except IndexError:
+            batch = os.urandom(self.BATCH)
+            keys = [batch[i:i + 4] for i in range(0, self.BATCH, 4)]
+            key = keys.pop()
+            self._keys = keys
+            return key
+
+
+_keys = KeyPool()
 
 
 def build_frame(opcode: int, payload: object, *, fin: bool = True, rsv1: bool = False,
@@ -571,76 +606,3 @@ def _build_error(opcode: int, fin: bool, rsv1: bool, n: int) -> int:
     if n >> 63:
         return _fr.E_LENGTH_MSB
     return 0
-
-
-class MessagePump:
-    """Twin of the C MessagePump, an open WebSocket's transport protocol.
-
-    The C one skips Python frames on reads of whole messages; in Python the
-    WebSocket's general path is as fast, so reads and sends go straight to
-    it. Writes are held while corked and joined, as in the C one.
-    """
-
-    def __init__(self, ws: Any, conn: Any, transport: Any, send_nowait: Any) -> None:
-        self._receive = ws._receive
-        self._transport_write = transport.write
-        self._ws = ws
-        self._loop = ws._loop
-        self._out: list[bytes] = []
-        self._out_bytes = 0
-        self._corked = self._flush_scheduled = False
-        self.send_nowait = send_nowait
-        self._eof_received = ws.eof_received
-        self.connection_lost = ws.connection_lost
-        self.pause_writing = ws.pause_writing
-        self.resume_writing = ws.resume_writing
-
-    def data_received(self, data: bytes) -> None:
-        was_corked, self._corked = self._corked, True
-        try:
-            self._receive(data)
-        finally:
-            if not was_corked:
-                self._corked = False
-                self.flush()
-
-    def eof_received(self) -> Any:
-        result = self._eof_received()
-        self.flush()  # the transport closes itself after this
-        return result
-
-    def write(self, data: bytes) -> None:
-        if not self._corked:
-            self._transport_write(data)
-            return
-        n = len(data)
-        if n >= _fr.CORK_LIMIT:  # what is held, then it as it is (a join would copy it)
-            self.flush()
-            if not self._ws._lost:
-                self._transport_write(data)
-            return
-        self._out.append(data)
-        self._out_bytes += n
-        if self._out_bytes >= _fr.CORK_LIMIT:
-            self.flush()
-
-    def cork(self) -> None:
-        if not self._corked:
-            self._corked = True
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                self._loop.call_soon(self.uncork)
-
-    def uncork(self) -> None:
-        self._flush_scheduled = self._corked = False
-        self.flush()
-
-    def flush(self) -> None:
-        out = self._out
-        if not out:
-            return
-        data = out[0] if len(out) == 1 else b"".join(out)
-        self._out = []
-        self._out_bytes = 0
-        if not self._ws._lost:
-            self._transport_write(data)

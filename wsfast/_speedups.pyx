@@ -284,7 +284,7 @@ cdef class Utf8Validator:
 
 # ---- Frames (RFC 6455 section 5): csrc/frame.c, and Frame objects ----------
 
-from wsfast import _framing as _fr
+from wsfast import _contract as _fr
 from wsfast.errors import ProtocolError
 
 # Above this, a finished frame's buffer is freed rather than kept for the next.
@@ -358,13 +358,6 @@ cdef class FrameParser:
     MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
     came before it in the same feed. The parser then stays failed.
     """
-
-    cdef wsf_parser p
-    # At most one incomplete frame, between feeds: complete frames are
-    # unmasked straight from the caller's data into their payload objects.
-    cdef uint8_t *buf
-    cdef size_t buf_len, buf_cap
-    cdef object error
 
     def __cinit__(self):
         self.buf = NULL
@@ -566,7 +559,7 @@ cdef class FrameParser:
 
 
 # Masking keys from the OS CSPRNG (RFC 6455 section 5.3 wants them
-# unpredictable), drawn 4 KiB at a time; see _framing.KeyPool, the twin.
+# unpredictable), drawn 4 KiB at a time; see _pure.KeyPool, the twin.
 cdef enum:
     KEY_BATCH = 4096
 cdef uint8_t key_pool[KEY_BATCH]
@@ -649,4 +642,9 @@ cdef bytes encode_frame(long op, object payload, bint fin, bint rsv1, bint mask)
     return out
 
 
-include "_pump.pxi"
+cdef bytes frame_header(long op, Py_ssize_t length):
+    cdef uint8_t header[14]
+    cdef int size = wsf_header_encode(header, <unsigned>op, True, False, <uint64_t>length, NULL)
+    if size < 0:
+        raise _fr.build_error(-size, op)
+    return PyBytes_FromStringAndSize(<char *>header, size)

@@ -29,11 +29,15 @@ from wsfast.deflate import NegotiatedDeflate
 from wsfast.errors import ConnectionClosed, InvalidUTF8, MessageTooBig, ProtocolError
 from wsfast.events import (BinaryFragment, BinaryMessage, CloseReceived, Event, Ping, Pong,
                            TextFragment, TextMessage)
-from wsfast.frames import FrameParser, build_frame, encode_close, parse_close
+from wsfast.frames import FrameParser, Opcode, build_frame, encode_close, parse_close
 
 __all__ = ["Connection", "State"]
 
 _new = tuple.__new__
+# Opcodes as plain ints in module globals: one lookup each, and int
+# comparisons (an enum member's are slower).
+CONTINUATION, TEXT, BINARY = (int(op) for op in (Opcode.CONTINUATION, Opcode.TEXT, Opcode.BINARY))
+CLOSE, PING, PONG = (int(op) for op in (Opcode.CLOSE, Opcode.PING, Opcode.PONG))
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 
@@ -80,9 +84,9 @@ class Connection:
     """
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
-                 "stream_fragments", "_client", "_parser", "_feed", "_feed_messages",
+                 "stream_fragments", "reading", "writing", "_client", "_parser", "_feed", "_feed_messages",
                  "_deflate", "_items",
-                 "_out", "_reading", "_writing", "_msg_text", "_msg_compressed", "_msg_size",
+                 "_out", "_msg_text", "_msg_compressed", "_msg_size",
                  "_parts", "_validator", "_decoder")
 
     def __init__(self, role: str, *, max_message_size: int | None = 1 << 20,
@@ -120,8 +124,11 @@ class Connection:
         # held as its bare str or bytes until events() wraps it.
         self._items: list[Any] = []
         self._out: list[bytes] = []
-        self._reading = True   # until the peer's Close, a failure or EOF
-        self._writing = True   # until our Close (sent or queued) or EOF
+        #: Whether data received still counts (until the peer's Close, a
+        #: failure or EOF) and whether messages may still be sent (until our
+        #: Close, sent or queued, or EOF). Read only.
+        self.reading = True
+        self.writing = True
         # The fragmented (or compressed) message being received.
         self._msg_text = False
         self._msg_compressed = False
@@ -143,7 +150,7 @@ class Connection:
         CLOSING and raises the ProtocolError; events before it stay queued.
         After the peer's Close or a failure, more data is ignored.
         """
-        if not data or not self._reading:
+        if not data or not self.reading:
             self._receive_rare(data)
             return
         items = self._items
@@ -172,7 +179,7 @@ class Connection:
         Connection's parser itself (the asyncio layer's MessagePump): what
         it gave, in order, and the ProtocolError it raised, if any. Raises
         as ``receive_data`` would."""
-        if not self._reading:
+        if not self.reading:
             return  # as receive_data: section 5.5.1, nothing counts after the peer's Close
         start = len(self._items)
         self._items += items
@@ -216,7 +223,7 @@ class Connection:
     def _receive_rare(self, data: bytes) -> None:
         if data:
             return  # section 5.5.1: nothing counts after the peer's Close
-        self._reading = self._writing = False
+        self.reading = self.writing = False
         self.state = CLOSED
         if self.close_code is None:
             self.close_code = 1006  # section 7.1.5: closed abnormally
@@ -224,16 +231,16 @@ class Connection:
     def _frame(self, frame: Any) -> bool:
         """Any frame, the slow way; True for a Close (stop reading)."""
         opcode = frame.opcode
-        if opcode < 3:
+        if opcode <= BINARY:  # the parser refuses reserved opcodes 3-7
             self._data_frame(frame)
-        elif opcode == 9:
+        elif opcode == PING:
             self._items.append(_new(Ping, (frame.payload,)))
-            if self._writing:
+            if self.writing:
                 # Section 5.5.2: answer with the same application data.
-                self._out.append(build_frame(10, frame.payload, mask=self._client))
-        elif opcode == 10:
+                self._out.append(build_frame(PONG, frame.payload, mask=self._client))
+        elif opcode == PONG:
             self._items.append(_new(Pong, (frame.payload,)))
-        else:  # 8, Close: the parser refuses reserved opcodes
+        else:  # CLOSE: the parser refuses reserved opcodes 0xB-0xF
             self._close_frame(frame.payload)
             return True  # section 5.5.1: nothing after a Close is processed
         return False
@@ -241,19 +248,19 @@ class Connection:
     def _data_frame(self, frame: Any) -> None:
         """A fragment, or a compressed message (RSV1, RFC 7692 section 6)."""
         opcode, fin, payload = frame.opcode, frame.fin, frame.payload
-        if opcode:  # first frame of a message
-            self._msg_text = opcode == 1
+        if opcode != CONTINUATION:  # first frame of a message
+            self._msg_text = opcode == TEXT
             self._msg_compressed = frame.rsv1
         if self._msg_compressed:
             payload = self._deflate.decompress(  # type: ignore[union-attr]
                 payload, fin, self.max_message_size)
-            if opcode and fin and not self.stream_fragments:
+            if opcode != CONTINUATION and fin and not self.stream_fragments:
                 self._whole(payload)
                 return
         elif self._deflate is not None and self.max_message_size is not None:
             # An uncompressed message on a compressed connection: the parser
             # only checked the deflate-widened limit (see __init__).
-            size = len(payload) + (0 if opcode else self._msg_size)
+            size = len(payload) + (0 if opcode != CONTINUATION else self._msg_size)
             if size > self.max_message_size:
                 raise MessageTooBig(reason=f"message of at least {size} bytes exceeds the "
                                            f"limit of {self.max_message_size} bytes")
@@ -311,24 +318,24 @@ class Connection:
         code, reason = parse_close(payload)  # ProtocolError 1002 / InvalidUTF8 1007
         self.close_code, self.close_reason = code, reason
         self._items.append(_new(CloseReceived, (code, reason)))
-        self._reading = False
-        if self._writing:
+        self.reading = False
+        if self.writing:
             # Section 5.5.1: echo the status code; 1005 means none was sent.
-            self._out.append(build_frame(8, encode_close(1000 if code == 1005 else code, ""),
+            self._out.append(build_frame(CLOSE, encode_close(1000 if code == 1005 else code, ""),
                                          mask=self._client))
-            self._writing = False
+            self.writing = False
         self.state = CLOSED
 
     def _fail(self, exc: ProtocolError) -> None:
         """Section 7.1.7, Fail the WebSocket Connection: send a Close with the
         error's code unless one went already, then stop."""
-        self._reading = False
-        if self._writing:
+        self.reading = False
+        if self.writing:
             # A close reason holds at most 123 bytes (section 5.5).
             reason = exc.reason.encode()[:123].decode(errors="ignore")
-            self._out.append(build_frame(8, encode_close(exc.close_code, reason),
+            self._out.append(build_frame(CLOSE, encode_close(exc.close_code, reason),
                                          mask=self._client))
-            self._writing = False
+            self.writing = False
             self.state = CLOSING
         raise exc
 
@@ -352,6 +359,11 @@ class Connection:
         self._items = []
         return items
 
+    @property
+    def has_bytes_to_send(self) -> bool:
+        """Whether ``bytes_to_send()`` would return something."""
+        return bool(self._out)
+
     def bytes_to_send(self) -> bytes:
         """Frames this side owes the peer (pongs, close echo, error close),
         to write to the transport; clears them."""
@@ -364,57 +376,57 @@ class Connection:
     # -- sending -------------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if not self._writing:
+        if not self.writing:
             raise ConnectionClosed(self.close_code if self.close_code is not None else 1006,
                                    self.close_reason)
 
     def send(self, message: str | bytes | bytearray | memoryview) -> bytes:
         """A message as frame bytes: text for a str, binary for anything
         else; ConnectionClosed after Close."""
-        if not self._writing:
+        if not self.writing:
             self._check_open()
         if self._deflate is None:
             # build_frame encodes a str as UTF-8 itself.
-            return build_frame(1 if isinstance(message, str) else 2, message,
+            return build_frame(TEXT if isinstance(message, str) else BINARY, message,
                                mask=self._client)
         return self.send_text(message) if isinstance(message, str) else self.send_binary(message)
 
     def send_text(self, text: str) -> bytes:
         """A text message as frame bytes; ConnectionClosed after Close."""
-        if not self._writing:
+        if not self.writing:
             self._check_open()
         data = text.encode()
         deflate = self._deflate
         if deflate is not None and len(data) >= deflate.threshold:
-            return build_frame(1, deflate.compress(data), rsv1=True, mask=self._client)
-        return build_frame(1, data, mask=self._client)
+            return build_frame(TEXT, deflate.compress(data), rsv1=True, mask=self._client)
+        return build_frame(TEXT, data, mask=self._client)
 
     def send_binary(self, data: bytes | bytearray | memoryview) -> bytes:
         """A binary message as frame bytes; ConnectionClosed after Close."""
-        if not self._writing:
+        if not self.writing:
             self._check_open()
         if type(data) is str:  # type: ignore[comparison-overlap]  # for untyped callers
             raise TypeError("send_binary takes bytes; use send_text for a str")
         deflate = self._deflate
         if deflate is not None and len(data) >= deflate.threshold:
-            return build_frame(2, deflate.compress(data), rsv1=True, mask=self._client)
-        return build_frame(2, data, mask=self._client)
+            return build_frame(BINARY, deflate.compress(data), rsv1=True, mask=self._client)
+        return build_frame(BINARY, data, mask=self._client)
 
     def ping(self, payload: bytes = b"") -> bytes:
         """A Ping frame (payload up to 125 bytes)."""
         self._check_open()
-        return build_frame(9, payload, mask=self._client)
+        return build_frame(PING, payload, mask=self._client)
 
     def pong(self, payload: bytes = b"") -> bytes:
         """An unsolicited Pong frame, a one-way heartbeat (section 5.5.3)."""
         self._check_open()
-        return build_frame(10, payload, mask=self._client)
+        return build_frame(PONG, payload, mask=self._client)
 
     def close(self, code: int = 1000, reason: str = "") -> bytes:
         """Start the closing handshake: the Close frame to send. The state
         becomes CLOSING until the peer's Close arrives."""
         self._check_open()
-        frame = build_frame(8, encode_close(code, reason), mask=self._client)
-        self._writing = False
+        frame = build_frame(CLOSE, encode_close(code, reason), mask=self._client)
+        self.writing = False
         self.state = CLOSING
         return frame

@@ -6,12 +6,48 @@ is built and their pure-Python twins otherwise, with the same results.
 """
 from __future__ import annotations
 
-from wsfast._framing import DEFAULT_MAX_FRAME_SIZE, CloseCode, Opcode
+import enum
+
+from wsfast._contract import DEFAULT_MAX_FRAME_SIZE
 from wsfast._impl import Frame, FrameParser, build_frame, validate_utf8
 from wsfast.errors import InvalidUTF8, ProtocolError
 
 __all__ = ["DEFAULT_MAX_FRAME_SIZE", "CloseCode", "Frame", "FrameParser", "Opcode",
            "build_frame", "encode_close", "parse_close"]
+
+
+class Opcode(enum.IntEnum):
+    """Frame opcodes (RFC 6455 section 5.2); 3-7 and 0xB-0xF are reserved."""
+
+    CONTINUATION = 0x0
+    TEXT = 0x1
+    BINARY = 0x2
+    CLOSE = 0x8
+    PING = 0x9
+    PONG = 0xA
+
+
+class CloseCode(enum.IntEnum):
+    """Close status codes (RFC 6455 section 7.4.1, names from the IANA
+    WebSocket Close Code Number Registry)."""
+
+    NORMAL_CLOSURE = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    RESERVED = 1004
+    NO_STATUS_RCVD = 1005
+    ABNORMAL_CLOSURE = 1006
+    INVALID_FRAME_PAYLOAD_DATA = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+    TLS_HANDSHAKE = 1015
+
 
 # A close frame is a control frame (125 bytes at most) and starts with a
 # 2-byte code, which leaves 123 bytes for the reason.

@@ -1,11 +1,11 @@
 """The asyncio WebSocket: an ``asyncio.Protocol`` driving the sans-IO Connection.
 
 Bytes from the transport go through the opening handshake; then the
-transport's protocol becomes a MessagePump (wsfast/_pump.pxi), which takes
-reads of whole messages itself and hands the rest to ``_receive`` /
-``_received`` here, over the Connection. Messages go to ``on_message`` or a
-bounded queue (reading pauses when it is full). Every write goes through the
-pump too, which joins the writes made while handling one read (or a burst of
+transport's protocol becomes a MessagePump (wsfast/asyncio/_pump.pyx), which
+takes reads of whole messages itself and hands the rest to ``_receive`` /
+``_received`` here, over the Connection (the seam: wsfast/seam.py). Messages
+go through the Inbox to ``on_message`` or a bounded queue (reading pauses
+when it is full). Every write goes through the pump too, which joins the writes made while handling one read (or a burst of
 queued messages) into one. Writes wait while the transport is above its
 high-water mark, so memory stays bounded under a fast writer and under a
 slow reader; a write
@@ -20,9 +20,9 @@ import collections
 import logging
 import os
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Union
 
-from wsfast._impl import MessagePump
+from wsfast._impl import Inbox, twin
 from wsfast.connection import Connection, State
 from wsfast.deflate import PerMessageDeflate
 from wsfast.errors import ConnectionClosed, ProtocolError
@@ -35,6 +35,11 @@ logger = logging.getLogger("wsfast")
 Data = Union[str, bytes]
 
 OPEN, CLOSED = State.OPEN, State.CLOSED
+
+if TYPE_CHECKING:
+    from wsfast.asyncio._pump import MessagePump  # the stub; the twin follows it
+else:
+    MessagePump = twin("wsfast.asyncio._pump", "wsfast.asyncio._pump_py").MessagePump
 
 #: Close codes after which ``async for message in ws`` ends quietly.
 NORMAL_CLOSURES = (1000, 1001)
@@ -81,9 +86,9 @@ class WebSocket(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._conn: Connection | None = None
         self._pump: Any = None  # the MessagePump, once open: every write goes through it
-        self._messages: collections.deque[Data] = collections.deque()
-        self._recv_waiter: asyncio.Future[None] | None = None
-        self._reading_paused = False
+        self._inbox = Inbox(max_queue, self._pause_reading, self._resume_reading,
+                            self._on_message_failed)
+        self._messages: collections.deque[Data] = self._inbox.queue  # recv() pops from it
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         # Pongs owed while the transport is above its high-water mark.
@@ -94,7 +99,6 @@ class WebSocket(asyncio.Protocol):
         self._timers: list[asyncio.TimerHandle] = []
         self._keepalive: asyncio.Task[None] | None = None
         self._lost = False
-        self._on_message: Callable[[Data], None] | None = None
 
     # --- public API ---------------------------------------------------------
 
@@ -114,17 +118,11 @@ class WebSocket(asyncio.Protocol):
         already queued are delivered first. It must not block; reply with
         ``send_nowait``. An exception in it closes the connection with 1011.
         """
-        return self._on_message
+        return self._inbox.callback
 
     @on_message.setter
     def on_message(self, callback: Callable[[Data], None] | None) -> None:
-        self._on_message = callback
-        while callback is not None and self._messages and not self._lost:
-            self._deliver(callback, self._messages.popleft())
-        if self._reading_paused and not self._lost:
-            # With a callback the queue is empty now; without one, reading
-            # resumes only once recv() has drained it, as always.
-            self._resume_if_drained()
+        self._inbox.set_callback(callback)
 
     @property
     def local_address(self) -> Any:
@@ -140,7 +138,7 @@ class WebSocket(asyncio.Protocol):
         while not messages:
             await self._message_waiter()
         message = messages.popleft()
-        if messages or self._reading_paused:
+        if messages or self._inbox.paused:
             self._taken(messages)
         return message
 
@@ -173,7 +171,7 @@ class WebSocket(asyncio.Protocol):
                 raise StopAsyncIteration from None
             raise
         message = messages.popleft()
-        if messages or self._reading_paused:
+        if messages or self._inbox.paused:
             self._taken(messages)
         return message
 
@@ -183,26 +181,22 @@ class WebSocket(asyncio.Protocol):
             # The caller will likely answer each in turn before it waits
             # again: its writes go out together.
             self._pump.cork()
-        if self._reading_paused:
-            self._resume_if_drained()
+        self._inbox.consumed()
 
     def _message_waiter(self) -> asyncio.Future[None]:
         """A future done when a message is queued or the connection ends;
         ConnectionClosed at once if it has ended."""
         if self._lost or (self._conn is not None and self._conn.state is CLOSED):
             raise self._closed_error()
-        if self._recv_waiter is not None and not self._recv_waiter.done():
-            # Two readers would race for each message; one of them would
-            # wait forever.
-            raise RuntimeError("recv() is already waiting for a message in another task")
-        waiter = self._recv_waiter = self._loop.create_future()
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._inbox.wait(waiter)  # RuntimeError if another task waits already
         return waiter
 
-    def _resume_if_drained(self) -> None:
-        if len(self._messages) <= self.max_queue // 4:
-            self._reading_paused = False
-            if not self._lost:
-                self.transport.resume_reading()  # type: ignore[union-attr]
+    def _pause_reading(self) -> None:
+        self.transport.pause_reading()  # type: ignore[union-attr]
+
+    def _resume_reading(self) -> None:
+        self.transport.resume_reading()  # type: ignore[union-attr]
 
     async def send(self, message: Data | bytearray | memoryview) -> None:
         """Send one message: text for str, binary for any bytes-like object.
@@ -329,8 +323,11 @@ class WebSocket(asyncio.Protocol):
         # From here the transport talks to a MessagePump, which takes reads
         # of whole messages (and sends) without a Python frame when the C
         # extension is built, and hands everything else back to this object.
-        send_nowait = self.send_nowait
-        pump = self._pump = MessagePump(self, conn, self.transport, send_nowait)
+        pump = self._pump = MessagePump(
+            conn, self._inbox, self.transport, self._loop,
+            receive=self._receive, received=self._received, send=self.send_nowait,
+            eof_received=self.eof_received, connection_lost=self.connection_lost,
+            pause_writing=self.pause_writing, resume_writing=self.resume_writing)
         self.transport.set_protocol(pump)  # type: ignore[union-attr, arg-type]
         if type(self).send_nowait is WebSocket.send_nowait and "send_nowait" not in vars(self):
             self.send_nowait = pump.send_nowait  # type: ignore[method-assign]  # not overridden
@@ -409,42 +406,9 @@ class WebSocket(asyncio.Protocol):
         """Hand out what the Connection received, write what it owes, and
         act on a violation or the end of the closing handshake."""
         # Whole messages come bare (str, bytes), other events as Event
-        # objects; told apart by exact type, cheaper than isinstance.
-        items = conn.messages_and_events()
-        callback = self._on_message
-        if callback is None:
-            messages = self._messages
-            for item in items:
-                kind = type(item)
-                if kind is str or kind is bytes:
-                    messages.append(item)
-                else:
-                    self._event(item)
-            if messages:
-                waiter = self._recv_waiter
-                if waiter is not None:
-                    self._recv_waiter = None
-                    if not waiter.done():  # its reader may have been cancelled
-                        waiter.set_result(None)
-                if len(messages) >= self.max_queue and not self._reading_paused:
-                    self._reading_paused = True
-                    self.transport.pause_reading()  # type: ignore[union-attr]
-        else:
-            for item in items:
-                kind = type(item)
-                if kind is str or kind is bytes:
-                    # The callback of the read's start for all of it, as the
-                    # MessagePump: one that sets on_message affects the next
-                    # read. _deliver() inline: a call per message costs 15%.
-                    try:
-                        callback(item)
-                    except ConnectionClosed:
-                        pass
-                    except Exception:
-                        self._on_message_failed()
-                else:
-                    self._event(item)
-        if conn._out:
+        # objects; the Inbox delivers the first and hands us the others.
+        self._inbox.deliver(conn.messages_and_events(), self._event)
+        if conn.has_bytes_to_send:
             out = conn.bytes_to_send()
             if self._writing_paused and conn.state is OPEN:
                 # While OPEN only pongs are owed (a Close changes the state).
@@ -468,15 +432,6 @@ class WebSocket(asyncio.Protocol):
             self._pong_received(event.payload)
         elif kind is CloseReceived:
             self.close_code, self.close_reason = event.code, event.reason
-
-    def _deliver(self, callback: Callable[[Data], None], message: Data) -> None:
-        """Hand one message to an on_message callback."""
-        try:
-            callback(message)
-        except ConnectionClosed:
-            pass
-        except Exception:
-            self._on_message_failed()
 
     def _on_message_failed(self) -> None:
         """on_message raised (called inside the except clause): log, close with 1011."""
@@ -561,7 +516,6 @@ class WebSocket(asyncio.Protocol):
             if not drainer.done():
                 drainer.set_exception(closed)
         self._drain_waiters.clear()
-        if self._recv_waiter is not None and not self._recv_waiter.done():
-            self._recv_waiter.set_result(None)
+        self._inbox.close()
         if not self._closed.done():
             self._closed.set_result(None)

@@ -1,14 +1,25 @@
-# The asyncio WebSocket's per-read hot path, included into _speedups.pyx so it
-# can call FrameParser.run and the frame encoder without a Python call.
-# Duck-typed over the WebSocket (wsfast/asyncio/connection.py) and its
-# Connection (wsfast/connection.py), whose Python code is the general path and
-# the reference: this class only skips Python frames for the common case.
-
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: freethreading_compatible=True, binding=False, embedsignature=True
+# cython: embedsignature.format=python
+"""C implementation of the MessagePump (wsfast/asyncio/_pump_py.py is its
+twin): an open WebSocket's asyncio protocol, through the seam of
+wsfast/seam.py only -- the Connection's parser and public state, the Inbox,
+and the callables the WebSocket hands it once."""
 import asyncio.selector_events
 
-from wsfast.errors import ConnectionClosed
+from cpython.bytes cimport PyBytes_CheckExact, PyBytes_GET_SIZE
 
-cdef Py_ssize_t CORK_LIMIT = _fr.CORK_LIMIT
+cimport cython
+
+from wsfast._inbox cimport Inbox
+from wsfast._speedups cimport FrameParser, encode_frame, frame_header
+from wsfast.errors import ProtocolError
+
+# Bytes held back while corked before they are written anyway: a burst of
+# sends stays bounded, and the transport's flow control (pause_writing above
+# its high-water mark) still sees it.
+CORK_LIMIT = 64 * 1024
+cdef Py_ssize_t cork_limit = CORK_LIMIT
 # From this size an unmasked message's payload is handed to the transport as
 # it is, after a header of its own (one writev), instead of being copied
 # into a frame; below it one copy costs less than one more buffer to write.
@@ -22,15 +33,15 @@ cdef object SELECTOR_WRITELINES = getattr(
 
 
 cdef class MessagePump:
-    """An open WebSocket's transport protocol (see WebSocket._opened_with).
+    """An open WebSocket's transport protocol (see wsfast/seam.py).
 
     A read that holds only whole messages (no control frame, fragment or
-    violation) goes from the parser to ``on_message``, or to the queue of
-    ``recv()``, without a Python frame; every other read goes to the
-    WebSocket's general path with what was parsed. ``send_nowait`` builds
-    and writes a frame the same way, else calls the WebSocket's own. The
-    other protocol callbacks are forwarded. Used by the event loop's thread
-    only, as any asyncio protocol.
+    violation) goes from the parser to the Inbox without a Python frame;
+    every other read goes to the I/O layer's general path (``received``,
+    ``receive``) with what was parsed. ``send_nowait`` builds and writes a
+    frame the same way, else calls ``send``. The other protocol callbacks
+    are forwarded. Used by the event loop's thread only, as any asyncio
+    protocol.
 
     Every write of the open WebSocket goes through ``write``: while corked
     (for the whole of a read, and from ``cork()`` to the event loop's next
@@ -39,28 +50,37 @@ cdef class MessagePump:
     unmasked payload (a bytes or str message) is written without copying.
     """
 
-    cdef object ws, conn, transport_write, transport_writelines, fallback_send, loop
-    cdef FrameParser parser  # None with compression: every read goes to the WebSocket
+    cdef object conn, transport_write, transport_writelines, loop
+    cdef object general_receive, general_received, general_send
+    cdef object forward_eof, forward_lost, forward_pause, forward_resume
+    cdef Inbox inbox
+    cdef FrameParser parser  # None with compression: every read goes the general way
     cdef list items  # reused read after read, unless a read re-enters (see below)
     cdef list out  # writes held while corked, in order
     cdef Py_ssize_t out_bytes
-    cdef bint mask, busy, corked, flush_scheduled
+    cdef bint mask, busy, corked, flush_scheduled, lost
     cdef bint by_reference  # out holds a payload that is not to be copied by a join
 
-    def __init__(self, ws, conn, transport, send_nowait):
+    def __init__(self, conn, Inbox inbox, transport, loop, *, receive, received, send,
+                 eof_received, connection_lost, pause_writing, resume_writing):
         parser, mask = conn.parser, conn.role == "client"
         write, writelines = transport.write, getattr(transport, "writelines", None)
         if getattr(type(transport), "writelines", None) is SELECTOR_WRITELINES:
             writelines = None  # payloads are copied into their frames instead
-        loop = ws._loop
         with cython.critical_section(self):
-            self.ws = ws
             self.conn = conn
+            self.inbox = inbox
             self.parser = parser
             self.transport_write = write
             self.transport_writelines = writelines
-            self.fallback_send = send_nowait
             self.loop = loop
+            self.general_receive = receive
+            self.general_received = received
+            self.general_send = send
+            self.forward_eof = eof_received
+            self.forward_lost = connection_lost
+            self.forward_pause = pause_writing
+            self.forward_resume = resume_writing
             self.mask = mask
             self.items = []
             self.out = []
@@ -78,9 +98,8 @@ cdef class MessagePump:
     cdef int receive(self, data) except -1:
         cdef list items
         cdef Py_ssize_t count
-        ws = self.ws
-        if self.parser is None or not data or not self.conn._reading:
-            ws._receive(data)
+        if self.parser is None or not data or not self.conn.reading:
+            self.general_receive(data)
             return 0
         # A transport that calls back from inside on_message (an in-memory
         # pair, say) gets a list of its own for the nested read.
@@ -93,57 +112,28 @@ cdef class MessagePump:
             try:
                 count = self.parser.run(data, items, True)
             except ProtocolError as exc:
-                ws._received(items, exc)
+                self.general_received(items, exc)
                 return 0
             # Frames to resolve, or replies still owed: a read nested in a
             # callback of another read (a synchronous transport; its own
             # list of items) comes before that read has written what it
-            # owes, which the general path (_dispatch) writes now, before
-            # whatever the outer read's later callbacks send. deliver()
-            # writes nothing.
-            if count or (items is not self.items and self.conn._out):
-                ws._received(items, None)
+            # owes, which the general path writes now, before whatever the
+            # outer read's later callbacks send. The Inbox writes nothing.
+            if count or (items is not self.items and self.conn.has_bytes_to_send):
+                self.general_received(items, None)
             elif items:
-                self.deliver(ws, items)
+                self.inbox.deliver_messages(items)
         finally:
             del items[:]
             if items is self.items:
                 self.busy = False
         return 0
 
-    cdef int deliver(self, ws, list messages) except -1:
-        """WebSocket._dispatch for a read of whole messages only: no events,
-        nothing owed to the peer, no change of state."""
-        callback = ws._on_message
-        if callback is not None:
-            for message in messages:
-                try:
-                    callback(message)
-                except ConnectionClosed:
-                    pass
-                except Exception:
-                    ws._on_message_failed()
-            return 0
-        queue = ws._messages
-        queue.extend(messages)
-        # As WebSocket._dispatch: wake a waiting recv(), pause when full.
-        waiter = ws._recv_waiter
-        if waiter is not None:
-            ws._recv_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-        if len(queue) >= ws.max_queue and not ws._reading_paused:
-            ws._reading_paused = True
-            ws.transport.pause_reading()
-        return 0
-
     def send_nowait(self, message):
         """WebSocket.send_nowait: one message, text for a str."""
         cdef long op
-        cdef uint8_t header[14]
-        cdef int size
-        if self.parser is None or not self.conn._writing or self.ws._lost:
-            self.fallback_send(message)  # compression, closing, closed: the general way
+        if self.parser is None or not self.conn.writing or self.lost:
+            self.general_send(message)  # compression, closing, closed: the general way
             return
         op = 2
         if isinstance(message, str):
@@ -155,11 +145,7 @@ cdef class MessagePump:
             self.put(encode_frame(op, message, True, False, self.mask))
             return
         # Immutable and ours to share: the payload goes out as it is.
-        size = wsf_header_encode(header, <unsigned>op, True, False,
-                                 <uint64_t>PyBytes_GET_SIZE(message), NULL)
-        if size < 0:
-            raise _fr.build_error(-size, op)
-        self.put_large(PyBytes_FromStringAndSize(<char *>header, size), message)
+        self.put_large(frame_header(op, PyBytes_GET_SIZE(message)), message)
 
     cdef int put_large(self, bytes header, bytes payload) except -1:
         if not self.corked:  # then nothing is held
@@ -169,7 +155,7 @@ cdef class MessagePump:
         self.out.append(payload)
         self.by_reference = True
         self.out_bytes += len(header) + len(payload)
-        if self.out_bytes >= CORK_LIMIT:
+        if self.out_bytes >= cork_limit:
             self.flush_held()
         return 0
 
@@ -183,14 +169,14 @@ cdef class MessagePump:
             self.transport_write(data)
             return 0
         n = len(data)
-        if n >= CORK_LIMIT:  # large: what is held, then it as it is (a join would copy it)
+        if n >= cork_limit:  # large: what is held, then it as it is (a join would copy it)
             self.flush_held()
-            if not self.ws._lost:
+            if not self.lost:
                 self.transport_write(data)
             return 0
         self.out.append(data)
         self.out_bytes += n
-        if self.out_bytes >= CORK_LIMIT:
+        if self.out_bytes >= cork_limit:
             self.flush_held()
         return 0
 
@@ -223,7 +209,7 @@ cdef class MessagePump:
         self.out = []
         self.out_bytes = 0
         self.by_reference = False
-        if self.ws._lost:  # the connection is gone: so is what it owed
+        if self.lost:  # the connection is gone: so is what it owed
             return 0
         if by_reference:
             self.transport_writelines(out)
@@ -233,15 +219,16 @@ cdef class MessagePump:
 
     def eof_received(self):
         # The transport closes itself after this: nothing may stay held.
-        result = self.ws.eof_received()
+        result = self.forward_eof()
         self.flush_held()
         return result
 
     def connection_lost(self, exc):
-        self.ws.connection_lost(exc)
+        self.lost = True
+        self.forward_lost(exc)
 
     def pause_writing(self):
-        self.ws.pause_writing()
+        self.forward_pause()
 
     def resume_writing(self):
-        self.ws.resume_writing()
+        self.forward_resume()

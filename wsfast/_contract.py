@@ -1,53 +1,17 @@
-"""What both framing twins share: opcodes, close codes, error texts, limits.
+"""The contract between csrc/ and Python: what the C binding (_speedups)
+and its pure twin (_pure) share, so that both give the same results.
 
-The C parser (csrc/frame.c) reports a refused frame as a number; this module
-turns that number into the error a peer needs to hear (close code) with a
-reason a person understands, so the C and pure-Python parsers raise the very
-same errors. wsfast.frames re-exports the public names.
+The C parser (csrc/frame.c) reports a refused frame as a wsf_frame_error
+number (csrc/wsfast.h; tests/core/test_contract.py checks the two tables
+agree); this module turns it into the error a peer needs to hear (close
+code) with a reason a person understands. Also the limits and argument
+checks both twins apply.
 """
 from __future__ import annotations
 
-import enum
 import operator
-import os
 
 from wsfast.errors import InvalidUTF8, MessageTooBig, ProtocolError
-
-__all__ = ["CloseCode", "DEFAULT_MAX_FRAME_SIZE", "Opcode"]
-
-
-class Opcode(enum.IntEnum):
-    """Frame opcodes (RFC 6455 section 5.2); 3-7 and 0xB-0xF are reserved."""
-
-    CONTINUATION = 0x0
-    TEXT = 0x1
-    BINARY = 0x2
-    CLOSE = 0x8
-    PING = 0x9
-    PONG = 0xA
-
-
-class CloseCode(enum.IntEnum):
-    """Close status codes (RFC 6455 section 7.4.1, names from the IANA
-    WebSocket Close Code Number Registry)."""
-
-    NORMAL_CLOSURE = 1000
-    GOING_AWAY = 1001
-    PROTOCOL_ERROR = 1002
-    UNSUPPORTED_DATA = 1003
-    RESERVED = 1004
-    NO_STATUS_RCVD = 1005
-    ABNORMAL_CLOSURE = 1006
-    INVALID_FRAME_PAYLOAD_DATA = 1007
-    POLICY_VIOLATION = 1008
-    MESSAGE_TOO_BIG = 1009
-    MANDATORY_EXTENSION = 1010
-    INTERNAL_ERROR = 1011
-    SERVICE_RESTART = 1012
-    TRY_AGAIN_LATER = 1013
-    BAD_GATEWAY = 1014
-    TLS_HANDSHAKE = 1015
-
 
 # A frame's payload over this is refused unless the parser is told otherwise
 # (the same default as websockets' max_size).
@@ -56,12 +20,9 @@ DEFAULT_MAX_FRAME_SIZE = 1 << 20
 UNLIMITED = (1 << 64) - 1
 
 CONTROL_MAX = 125  # RFC 6455 section 5.5
-# Bytes an open WebSocket's MessagePump holds back while corked before it
-# writes them anyway: a burst of sends stays bounded, and the transport's
-# flow control (pause_writing above its high-water mark) still sees it.
-CORK_LIMIT = 64 * 1024
 
-# csrc/wsfast.h's wsf_frame_error numbers.
+# csrc/wsfast.h's wsf_frame_error numbers, WSF_ERR_RESERVED_OPCODE to
+# WSF_ERR_INVALID_UTF8.
 (E_RESERVED_OPCODE, E_CONTROL_FRAGMENTED, E_RSV2, E_RSV3, E_RSV1_CONTROL,
  E_RSV1_CONTINUATION, E_RSV1, E_CONTINUATION_WITHOUT_START, E_MESSAGE_INTERLEAVED,
  E_UNMASKED, E_MASKED, E_CONTROL_TOO_LONG, E_LENGTH_MSB, E_FRAME_TOO_BIG,
@@ -91,6 +52,7 @@ _REASONS = {
 
 
 def opcode_name(opcode: int) -> str:
+    from wsfast.frames import Opcode  # built after this module; needed only here
     try:
         return Opcode(opcode).name
     except ValueError:
@@ -161,37 +123,3 @@ def frame_fields(frame: object) -> tuple[object, ...] | None:
         return tuple(getattr(frame, name) for name in FRAME_FIELDS)
     except AttributeError:
         return None
-
-
-class KeyPool:
-    """Masking keys from the OS CSPRNG, drawn 4 KiB (1024 keys) at a time.
-
-    RFC 6455 section 5.3 asks for an unpredictable key per frame; os.urandom
-    is that, and a batch makes it cheap. A forked child draws a new batch so
-    parent and child never reuse keys.
-    """
-
-    BATCH = 4096
-
-    def __init__(self) -> None:
-        self.reset()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self.reset)
-
-    def reset(self) -> None:
-        self._keys: list[bytes] = []
-
-    def take(self) -> bytes:
-        # list.pop is atomic, with the GIL or without it (free-threaded
-        # builds lock the list), so no key is handed out twice and no lock
-        # is needed: a lock cost 5x the pop. Threads that find the list
-        # empty at once each draw a batch and take from their own; only the
-        # last one published stays.
-        try:
-            return self._keys.pop()
-        except IndexError:
-            batch = os.urandom(self.BATCH)
-            keys = [batch[i:i + 4] for i in range(0, self.BATCH, 4)]
-            key = keys.pop()
-            self._keys = keys
-            return key

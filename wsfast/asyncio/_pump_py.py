@@ -1,0 +1,138 @@
+"""Pure-Python twin of wsfast/asyncio/_pump.pyx: the same MessagePump, the
+same bytes on the wire and the same deliveries."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from wsfast.errors import ProtocolError
+
+__all__ = ["CORK_LIMIT", "MessagePump"]
+
+# Bytes held back while corked before they are written anyway (see the C one).
+CORK_LIMIT = 64 * 1024
+
+
+class MessagePump:
+    """An open WebSocket's transport protocol (see wsfast/seam.py).
+
+    A read of whole messages only goes from the parser's ``feed_messages``
+    to the Inbox; every other read to the I/O layer's general path. Writes
+    are held while corked and joined, as in the C one (which also writes a
+    large payload without copying it into its frame).
+    """
+
+    def __init__(self, conn: Any, inbox: Any, transport: Any, loop: Any, *,
+                 receive: Callable[[bytes], None],
+                 received: Callable[[list[Any], ProtocolError | None], None],
+                 send: Callable[[Any], None], eof_received: Callable[[], Any],
+                 connection_lost: Callable[[Exception | None], None],
+                 pause_writing: Callable[[], None], resume_writing: Callable[[], None]) -> None:
+        parser = conn.parser
+        self._conn = conn
+        self._feed_messages = None if parser is None else parser.feed_messages
+        self._inbox = inbox
+        self._mask = conn.role == "client"
+        self._transport_write = transport.write
+        self._loop = loop
+        self._receive_general = receive
+        self._received = received
+        self._send = send
+        self._eof_received = eof_received
+        self._connection_lost = connection_lost
+        self.pause_writing = pause_writing
+        self.resume_writing = resume_writing
+        self._items: list[Any] = []
+        self._busy = False
+        self._out: list[bytes] = []
+        self._out_bytes = 0
+        self._corked = self._flush_scheduled = self._lost = False
+
+    def data_received(self, data: bytes) -> None:
+        was_corked, self._corked = self._corked, True
+        try:
+            self._receive(data)
+        finally:
+            if not was_corked:
+                self._corked = False
+                self.flush()
+
+    def _receive(self, data: bytes) -> None:
+        feed_messages = self._feed_messages
+        if feed_messages is None or not data or not self._conn.reading:
+            self._receive_general(data)
+            return
+        if self._busy:  # a read nested in a callback of another: a list of its own
+            items: list[Any] = []
+        else:
+            items = self._items
+            self._busy = True
+        try:
+            try:
+                count = feed_messages(data, items)
+            except ProtocolError as exc:
+                self._received(items, exc)
+                return
+            if count or (items is not self._items and self._conn.has_bytes_to_send):
+                self._received(items, None)
+            elif items:
+                self._inbox.deliver(items)
+        finally:
+            del items[:]
+            if items is self._items:
+                self._busy = False
+
+    def send_nowait(self, message: Any) -> None:
+        """WebSocket.send_nowait: one message, text for a str."""
+        conn = self._conn
+        if self._feed_messages is None or not conn.writing or self._lost:
+            self._send(message)
+            return
+        self.write(conn.send(message))
+
+    def write(self, data: bytes) -> None:
+        """Write bytes to the transport after everything written before."""
+        if not self._corked:
+            self._transport_write(data)
+            return
+        n = len(data)
+        if n >= CORK_LIMIT:  # what is held, then it as it is (a join would copy it)
+            self.flush()
+            if not self._lost:
+                self._transport_write(data)
+            return
+        self._out.append(data)
+        self._out_bytes += n
+        if self._out_bytes >= CORK_LIMIT:
+            self.flush()
+
+    def cork(self) -> None:
+        """Hold writes until the event loop's next turn."""
+        if not self._corked:
+            self._corked = True
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_soon(self.uncork)
+
+    def uncork(self) -> None:
+        self._flush_scheduled = self._corked = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is held now, as one write."""
+        out = self._out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self._out = []
+        self._out_bytes = 0
+        if not self._lost:
+            self._transport_write(data)
+
+    def eof_received(self) -> Any:
+        result = self._eof_received()
+        self.flush()  # the transport closes itself after this
+        return result
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._connection_lost(exc)
