@@ -13,7 +13,7 @@ side (times there are per round: 100 calls below 4 KiB, see SMALL).
 Implementations that are not installed, and kernel variants this CPU cannot
 run, are skipped with the reason.
 
-The heap is kept warm for the whole run (``_bench.warm_heap``, as ``python
+The heap is kept warm for the whole run (``bench_impls.warm_heap``, as ``python
 -m wsfast bench`` does; ``--cold-heap`` leaves glibc as it is). Left as it
 is, glibc's state depends on what ran before: its mmap and trim thresholds
 rise for good the first time a large block is freed, which websockets' parser
@@ -25,7 +25,7 @@ the same process and in 1.6 ms after.
 import pytest
 
 import wsfast
-from wsfast import _bench
+from wsfast.bench import impls as bench_impls
 
 
 HEAP = pytest.StashKey[str]()
@@ -38,7 +38,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    warm = not config.getoption("--cold-heap") and _bench.warm_heap()
+    warm = not config.getoption("--cold-heap") and bench_impls.warm_heap()
     config.stash[HEAP] = "warm" if warm else "as is"
 
 
@@ -73,6 +73,6 @@ def run_impl(benchmark, impl, data, key, check):
     # that --benchmark-group-by=group (what scripts/bench.sh uses for every
     # suite) puts all implementations of one operation and size side by side.
     benchmark.group = benchmark.param
-    with _bench.using(impl):
+    with bench_impls.using(impl):
         assert check(fn), impl.label
-        benchmark(_bench.batch(fn, calls) if calls > 1 else fn)
+        benchmark(bench_impls.batch(fn, calls) if calls > 1 else fn)

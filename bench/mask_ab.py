@@ -21,20 +21,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wsfast import _bench  # noqa: E402
+from wsfast.bench import impls as bench_impls  # noqa: E402
 
-PEERS = {"new": ["websockets", "tornado", _bench.COPY], "in place": ["aiohttp", _bench.COPY]}
+PEERS = {"new": ["websockets", "tornado", bench_impls.COPY], "in place": ["aiohttp", bench_impls.COPY]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=_bench.parse_size, default=1 << 20)
+    parser.add_argument("--size", type=bench_impls.parse_size, default=1 << 20)
     parser.add_argument("--kind", choices=list(PEERS), default="new")
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
-    _bench.warm_heap()
+    bench_impls.warm_heap()
     key, data = os.urandom(4), os.urandom(args.size)
-    impls = [i for i in _bench.mask_impls(args.kind, _bench.kernel_order()[:1])
+    impls = [i for i in bench_impls.mask_impls(args.kind, bench_impls.kernel_order()[:1])
              if i.make is not None and (i.label.startswith("wsfast C") or i.label in PEERS[args.kind])]
     runs = {i.label: i.make(bytearray(data) if args.kind == "in place" else data, key)
             for i in impls}
@@ -43,10 +43,10 @@ def main() -> None:
     for r in range(args.rounds):
         order = impls if r % 2 else impls[::-1]
         for impl in order:
-            with _bench.using(impl):
+            with bench_impls.using(impl):
                 times[impl.label].append(timeit.timeit(runs[impl.label], number=number) / number)
     ours = impls[0].label
-    print(f"{args.kind} {_bench.size_label(args.size)}, {args.rounds} rounds of {number} calls")
+    print(f"{args.kind} {bench_impls.size_label(args.size)}, {args.rounds} rounds of {number} calls")
     print(f"| implementation | median | its time / {ours}'s: median (quartiles) | {ours} faster in |")
     print("| --- | ---: | --- | ---: |")
     for label, samples in times.items():

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="pip install pytest-benchmark")
 
 from conftest import run_impl  # noqa: E402
-from wsfast import _bench  # noqa: E402
+from wsfast.bench import impls as bench_impls  # noqa: E402
 
 SIZES = [16, 125, 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024]
 KEY = os.urandom(4)
@@ -24,8 +24,8 @@ def expected(data):
 
 
 def bench(label, kind):
-    impl = next(i for i in _bench.mask_impls(kind) if i.label == label)
-    ids = [f"{kind} {_bench.size_label(n).replace(' ', '')}" for n in SIZES]
+    impl = next(i for i in bench_impls.mask_impls(kind) if i.label == label)
+    ids = [f"{kind} {bench_impls.size_label(n).replace(' ', '')}" for n in SIZES]
 
     @pytest.mark.parametrize("size", SIZES, ids=ids)
     def test(benchmark, size):

@@ -10,7 +10,7 @@ by design), so allocator costs weigh on each alike. Run::
 
 Projects that are not installed are skipped. aiohttp and picows need an
 event loop to exist; they are fed without any socket. The drivers are shared
-with ``python -m wsfast bench --suite parse`` (wsfast/_bench.py).
+with ``python -m wsfast bench --suite parse`` (wsfast/bench/impls.py).
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ import pytest
 
 pytest.importorskip("pytest_benchmark", reason="pip install pytest-benchmark")
 
-from wsfast import _bench  # noqa: E402
+from wsfast.bench import impls as bench_impls  # noqa: E402
 
 FRAMES = 10_000
 SIZES = {"16B": 16, "1KiB": 1024}
-# The drivers are wsfast._bench.parse_impls (shared with `wsfast bench`);
+# The drivers are wsfast.bench.impls.parse_impls (shared with `wsfast bench`);
 # here the active C kernel only, pure Python and every peer installed.
 PARSERS = ["wsfast C", "wsfast pure", "picows", "aiohttp", "websockets", "wsproto"]
 
@@ -44,12 +44,12 @@ def size(request):
 
 @pytest.fixture(scope="module")
 def data(size):
-    return _bench.frame_stream(SIZES[size], FRAMES)
+    return bench_impls.frame_stream(SIZES[size], FRAMES)
 
 
 def parser_impl(name, loop):
-    kernels = [_bench.kernel_order()[0]]
-    for impl in _bench.parse_impls(loop, kernels):
+    kernels = [bench_impls.kernel_order()[0]]
+    for impl in bench_impls.parse_impls(loop, kernels):
         if impl.label == name or (name == "wsfast C" and impl.label.startswith("wsfast C")):
             return impl
     raise LookupError(name)
@@ -61,7 +61,7 @@ def test_parse(benchmark, parser, size, data, loop):
     if impl.make is None:
         pytest.skip(impl.missing)
     run = impl.make(data, b"")
-    with _bench.using(impl):
+    with bench_impls.using(impl):
         assert run() == FRAMES
         benchmark.group = f"parse {FRAMES} masked frames of {size}"
         benchmark.extra_info["frames"] = FRAMES

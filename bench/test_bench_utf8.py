@@ -7,17 +7,17 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="pip install pytest-benchmark")
 
 from conftest import run_impl  # noqa: E402
-from wsfast import _bench  # noqa: E402
+from wsfast.bench import impls as bench_impls  # noqa: E402
 
 SIZES = [1024, 64 * 1024, 1024 * 1024]
 TEXTS = ["ascii", "2-byte", "3-byte", "4-byte", "mixed"]
 CASES = [(t, n) for t in TEXTS for n in SIZES]
-IDS = [f"utf8 {t} {_bench.size_label(n).replace(' ', '')}" for t, n in CASES]
-DATA = {case: _bench.utf8_text(*case) for case in CASES}
+IDS = [f"utf8 {t} {bench_impls.size_label(n).replace(' ', '')}" for t, n in CASES]
+DATA = {case: bench_impls.utf8_text(*case) for case in CASES}
 
 
 def bench(label):
-    impl = next(i for i in _bench.utf8_impls() if i.label == label)
+    impl = next(i for i in bench_impls.utf8_impls() if i.label == label)
 
     @pytest.mark.parametrize("case", CASES, ids=IDS)
     def test(benchmark, case):

@@ -7,7 +7,7 @@ peer (bytes_to_send, unmasked), the same state. Nothing but ProtocolError
 may escape receive_data, and no message may pass max_message_size. The
 asyncio layer's MessagePump (C) must do what the WebSocket's general path
 (Python) does with the same chunks: the same messages delivered or queued,
-frames written, reading paused, close codes (tests/pump_outcome.py).
+frames written, reading paused, close codes (tests/helpers/pump_outcome.py).
 
 The fuzzer's bytes drive a FuzzedDataProvider: options first, then either
 raw bytes or (more often) a list of frames encoded here by hand, valid or
@@ -35,8 +35,8 @@ from wsfast import _speedups  # noqa: F401  (the C backend must be there)
 from wsfast.connection import Connection
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from connection_outcome import outcome, pure_twin  # noqa: E402  (shared with the tests)
-from pump_outcome import run as pump_run  # noqa: E402
+from helpers.connection_outcome import outcome, pure_twin  # noqa: E402  (shared with the tests)
+from helpers.pump_outcome import run as pump_run  # noqa: E402
 
 LOOP = asyncio.new_event_loop()  # one for every input: WebSockets need a running loop
 

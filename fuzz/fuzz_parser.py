@@ -20,7 +20,7 @@ with atheris.instrument_imports():
 from wsfast import _speedups
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from frame_outcome import outcome  # noqa: E402  (shared with the tests)
+from helpers.frame_outcome import outcome  # noqa: E402  (shared with the tests)
 
 LIMITS = (None, 0, 125, 1 << 16)
 

@@ -58,7 +58,7 @@ run_tests() {  # run_tests LABEL VENV EXPECTED_IMPLEMENTATION [env...]
     "$venv/bin/python" -m pip install -q pytest hypothesis
     # Run from a copy of the tests, outside the source tree, so that the
     # installed package is what gets imported.
-    # (tests/test_load.py drives scripts/load.py, so that comes along.)
+    # (tests/asyncio/test_load.py drives scripts/load.py, so that comes along.)
     rm -rf "$OUT/tests" "$OUT/scripts" && cp -r "$ROOT/tests" "$OUT/tests"
     mkdir "$OUT/scripts" && cp "$ROOT/scripts/load.py" "$OUT/scripts/"
     (cd "$OUT" && env PATH="$venv/bin" "$@" "$venv/bin/python" - "$expected" "$VERSION" <<'PY'
@@ -94,9 +94,14 @@ build_and_test_wheel() {  # build_and_test_wheel PYTHON TAG
     "$OUT/tools/bin/auditwheel" show "$wheel" > "$OUT/auditwheel-show.log" && head -n 4 "$OUT/auditwheel-show.log"
     "$OUT/tools/bin/check-wheel-contents" "$wheel"
     local modules
-    modules=$("$OUT/tools/bin/python" -c 'import sys, zipfile; print(" ".join(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("wsfast/_speedups.") and not n.endswith((".pyi", ".pyx"))))' "$wheel")
-    [[ $modules == "wsfast/_speedups.cpython-${tag#cp}-"*.so ]] && [[ $modules != *" "* ]] \
-        || { echo "the $tag wheel should hold exactly its own extension module, not: $modules"; exit 1; }
+    # Exactly the three extension modules, each for this tag and no other.
+    modules=$("$OUT/tools/bin/python" -c 'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.endswith((".so", ".pyd")))))' "$wheel")
+    local got
+    read -r -a got <<< "$modules"
+    [[ ${#got[@]} == 3 && ${got[0]} == "wsfast/_inbox.cpython-${tag#cp}-"*.so \
+        && ${got[1]} == "wsfast/_speedups.cpython-${tag#cp}-"*.so \
+        && ${got[2]} == "wsfast/asyncio/_pump.cpython-${tag#cp}-"*.so ]] \
+        || { echo "the $tag wheel should hold exactly its own three extension modules, not: $modules"; exit 1; }
     "$OUT/tools/bin/twine" check --strict "$wheel"
     check_version "$(basename "$wheel")" "$(metadata_version "$wheel")"
     summary "$(basename "$wheel")"

@@ -16,7 +16,7 @@ they go: after warm-up it must stay flat. ``leaks``: the C parser, masking
 and UTF-8 validator run a million times in this process; reference counts of
 the objects they touch and tracemalloc's count of live memory must not grow.
 Results are printed as ``key: value`` lines (and returned by the functions,
-which tests/test_load.py runs in a short version).
+which tests/asyncio/test_load.py runs in a short version).
 """
 from __future__ import annotations
 

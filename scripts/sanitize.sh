@@ -27,14 +27,20 @@ trap 'rm -rf "$work"' EXIT
 CC=gcc WSFAST_SANITIZE=1 WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python setup.py -q build_ext \
     --force --build-lib "$work/lib" --build-temp "$work/tmp" >"$work/build.log" 2>&1 \
     || { cat "$work/build.log"; exit 1; }
-if command -v nm >/dev/null && ! nm -D "$work"/lib/wsfast/_speedups.*.so | grep __asan_init >/dev/null; then
-    echo "sanitize: the extension was built without AddressSanitizer"
-    exit 1
-fi
+# Every extension module: the kernel binding, the Inbox, the asyncio pump.
+modules=(wsfast/_speedups wsfast/_inbox wsfast/asyncio/_pump)
+for m in "${modules[@]}"; do
+    if command -v nm >/dev/null && ! nm -D "$work"/lib/$m.*.so | grep __asan_init >/dev/null; then
+        echo "sanitize: $m was built without AddressSanitizer"
+        exit 1
+    fi
+done
 mkdir -p "$work/run"
 cp -r wsfast "$work/run/"
-rm -f "$work"/run/wsfast/_speedups.*.so "$work"/run/wsfast/_speedups.*.pyd
-cp "$work"/lib/wsfast/_speedups.*.so "$work/run/wsfast/"
+find "$work/run/wsfast" \( -name '*.so' -o -name '*.pyd' \) -delete
+for m in "${modules[@]}"; do
+    cp "$work"/lib/$m.*.so "$work/run/$(dirname "$m")/"
+done
 
 # Run from the copy, so it (not the tree's own build) is what gets imported.
 cd "$work/run"
@@ -43,8 +49,8 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export WSFAST_REQUIRE_EXTENSIONS=1
 export WSFAST_HYPOTHESIS_EXAMPLES=${WSFAST_HYPOTHESIS_EXAMPLES:-100}
 sanitized() { LD_PRELOAD=$libasan "$repo/.venv/bin/python" "$@"; }
-sanitized -c 'import sys, wsfast._speedups as s; assert s.__file__.startswith(sys.argv[1]), s.__file__' \
-    "$work/run"
+sanitized -c 'import sys, wsfast._speedups as s, wsfast._inbox as i, wsfast.asyncio._pump as p
+for m in (s, i, p): assert m.__file__.startswith(sys.argv[1]), m.__file__' "$work/run"
 # Chromium and Node do not start with libasan preloaded (it is inherited by
 # every child process); their wsfast side is the same code the Python-peer
 # interop tests run here.

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ports import refusing_port
+from helpers.ports import refusing_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 WSFAST = [sys.executable, "-m", "wsfast"]

@@ -1,5 +1,5 @@
 """The sans-IO Connection over the C kernels against the same Connection
-over the pure-Python twins (tests/connection_outcome.py), on streams of
+over the pure-Python twins (tests/helpers/connection_outcome.py), on streams of
 valid and invalid frames, both roles, with and without permessage-deflate,
 any chunking. fuzz/fuzz_connection.py runs the same comparison for longer.
 """
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import wsfast
-from connection_outcome import FRAME, encode, outcome, pure_twin
+from helpers.connection_outcome import FRAME, encode, outcome, pure_twin
 from wsfast.connection import Connection
 
 pytestmark = pytest.mark.skipif(wsfast.IMPLEMENTATION != "c",

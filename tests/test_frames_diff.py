@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frame_outcome import describe, outcome
+from helpers.frame_outcome import describe, outcome
 
 import wsfast
 from wsfast import Opcode, _pure

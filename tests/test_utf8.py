@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import wsfast
-from utf8_cases import CASES, enc
+from helpers.utf8_cases import CASES, enc
 from wsfast import _pure
 
 IMPLS = [wsfast, _pure] if wsfast.IMPLEMENTATION == "c" else [_pure]

@@ -19,7 +19,7 @@ import sys
 from typing import Any, Awaitable, Callable
 
 import wsfast
-from wsfast import _bench, _benchreport
+from wsfast.bench import impls as bench_impls, report as bench_report
 from wsfast.asyncio import WebSocket, connect, serve
 from wsfast.errors import ConnectionClosed, HandshakeError
 
@@ -148,7 +148,7 @@ async def demo(stop: asyncio.Event) -> int:
             print(f"  ping/pong round trip {rtt * 1e6:.0f} µs")
         print(f"closed: code {code_of(ws)} {ws.close_reason!r}")
     print()
-    line = _benchreport.summary_line()
+    line = bench_report.summary_line()
     print(line)
     return 0
 
@@ -157,17 +157,17 @@ def bench(args: argparse.Namespace) -> int:
     """``wsfast bench``: run, print the tables, then write JSON and the plot."""
     if args.plot:
         try:
-            _benchreport.require_matplotlib()  # before minutes of measuring, not after
+            bench_report.require_matplotlib()  # before minutes of measuring, not after
         except RuntimeError as exc:
             log.error("%s", exc)
             return 2
-    report = _benchreport.run(args.suite, sizes=args.sizes, quick=args.quick,
+    report = bench_report.run(args.suite, sizes=args.sizes, quick=args.quick,
                                  warm_heap=not args.cold_heap)
     if args.json:
-        _benchreport.write_json(args.json, report, args.suite, args.quick)
+        bench_report.write_json(args.json, report, args.suite, args.quick)
         print(f"wrote {args.json}")
     if args.plot:
-        _benchreport.plot(args.plot, report)
+        bench_report.plot(args.plot, report)
         print(f"wrote {args.plot}")
     return 0
 
@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="echo server and client in one process, then a masking benchmark")
     p = sub.add_parser("bench", help="measure masking, UTF-8 and parsing throughput on this "
                        "machine, against a memory copy and every peer installed")
-    p.add_argument("--suite", choices=[*_benchreport.SUITES, "all"], default="mask",
+    p.add_argument("--suite", choices=[*bench_report.SUITES, "all"], default="mask",
                    help="masking (default), UTF-8 validation, frame parsing, or all three")
-    p.add_argument("--sizes", nargs="+", type=_bench.parse_size, metavar="SIZE",
+    p.add_argument("--sizes", nargs="+", type=bench_impls.parse_size, metavar="SIZE",
                    help="input sizes (parse: payload sizes), e.g. 16 1KiB 16MiB "
                         "(default 16 B to 16 MiB)")
     p.add_argument("--quick", action="store_true",

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from aio import within
+from helpers.aio import within
 from peers import HERE, stop
 from wsfast.asyncio import serve
 

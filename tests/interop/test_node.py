@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from aio import aio
+from helpers.aio import aio
 from peers import NODE_DIR, stop
 from wsfast.asyncio import connect, serve
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from aio import aio
+from helpers.aio import aio
 from wsfast.asyncio import connect, serve
 
 MESSAGES = ["hello", "κόσμε — 🎉", b"\x00\x01\xff", os.urandom(1024 * 1024), "t" * 200_000]

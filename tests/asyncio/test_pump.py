@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wsfast
-from aio import aio
-from connection_outcome import FRAME, encode, sent_frames
-import pump_outcome
-from pump_outcome import open_websocket, run
+from helpers.aio import aio
+from helpers.connection_outcome import FRAME, encode, sent_frames
+from helpers import pump_outcome
+from helpers.pump_outcome import open_websocket, run
 from wsfast.asyncio.connection import WebSocket
 from wsfast.connection import Connection
 from wsfast.errors import ConnectionClosed

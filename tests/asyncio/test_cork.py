@@ -1,6 +1,6 @@
 """Joined writes: while an open WebSocket handles one read, or a burst of
 queued messages, its MessagePump holds the writes and hands them to the
-transport as one (wsfast/_pump.pxi and its twin in wsfast/_pure.py).
+transport as one (wsfast/asyncio/_pump.pyx and its twin, _pump_py.py).
 
 What must hold: the peer gets the same bytes in the same order as with one
 write per frame (checked by parsing them with a Connection), a held write
@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import wsfast
-from aio import aio
-from connection_outcome import encode, sent_frames
-from pump_outcome import Transport, echo, open_websocket
+from helpers.aio import aio
+from helpers.connection_outcome import encode, sent_frames
+from helpers.pump_outcome import Transport, echo, open_websocket
 from wsfast.asyncio import broadcast
 
 from wsfast.asyncio._pump_py import CORK_LIMIT  # the C pump has the same

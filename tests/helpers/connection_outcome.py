@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from hostile_peer import header
+from helpers.hostile_peer import header
 from wsfast import _pure
 from wsfast.deflate import NegotiatedDeflate
 from wsfast.errors import ProtocolError

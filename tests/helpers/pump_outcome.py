@@ -1,4 +1,4 @@
-"""What the MessagePump checks compare (tests/test_pump.py and
+"""What the MessagePump checks compare (tests/asyncio/test_pump.py and
 fuzz/fuzz_connection.py): a WebSocket past its handshake on a transport that
 records what it is asked to do, fed chunks through its MessagePump or
 through its general path, and everything it did after each chunk.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connection_outcome import encode, sent_frames
+from helpers.connection_outcome import encode, sent_frames
 from wsfast.asyncio.connection import WebSocket
 from wsfast.connection import Connection
 from wsfast.deflate import NegotiatedDeflate

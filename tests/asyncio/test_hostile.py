@@ -1,14 +1,14 @@
 """Hostile and broken peers against a real ``wsfast.asyncio`` server (and
 client) on 127.0.0.1: each must end in the HTTP status or close code RFC 6455
 asks for, within a bounded time, without the server buffering more than its
-limits. The hostile side is raw sockets (tests/hostile_peer.py).
+limits. The hostile side is raw sockets (tests/helpers/hostile_peer.py).
 
 Memory is measured with tracemalloc around the attack (server and peer run
 in this process; the C extension allocates payloads as Python bytes, which
 tracemalloc sees), against bounds derived from the configured limits, far
 below what the attack would cost if it were buffered.
 
-Already in tests/test_asyncio.py and not repeated here: a slowloris that
+Already in tests/asyncio/test_asyncio.py and not repeated here: a slowloris that
 sends part of a request once, an unmasked client frame to the server, a
 cross-origin client refused, a slow reader pushing back the server's sends.
 """
@@ -24,8 +24,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from aio import aio
-from hostile_peer import address, close_code, handshake, header, http_status, open_raw
+from helpers.aio import aio
+from helpers.hostile_peer import address, close_code, handshake, header, http_status, open_raw
 from wsfast import FrameParser, Opcode, build_frame, parse_close
 from wsfast.asyncio import connect, serve
 from wsfast.errors import ConnectionClosed

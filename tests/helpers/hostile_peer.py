@@ -1,4 +1,4 @@
-"""A hand-driven peer for the hostile tests (tests/test_hostile.py): raw
+"""A hand-driven peer for the hostile tests (tests/asyncio/test_hostile.py): raw
 sockets on loopback, the opening handshake through ClientHandshake, then
 whatever bytes a test wants, valid or not."""
 from __future__ import annotations

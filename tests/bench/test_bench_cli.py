@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import wsfast
-from wsfast import _bench
+from wsfast.bench import impls as bench_impls
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 SIZES = ["16", "1KiB"]
@@ -35,8 +35,8 @@ def expected_impls():
     peer that is importable here, and wsfast's kernels this CPU runs."""
     loop = asyncio.new_event_loop()
     try:
-        lists = {"mask": _bench.mask_impls("new") + _bench.mask_impls("in place"),
-                 "utf8": _bench.utf8_impls(), "parse": _bench.parse_impls(loop)}
+        lists = {"mask": bench_impls.mask_impls("new") + bench_impls.mask_impls("in place"),
+                 "utf8": bench_impls.utf8_impls(), "parse": bench_impls.parse_impls(loop)}
     finally:
         loop.close()
     return {suite: {i.label for i in impls if i.make is not None}
@@ -63,7 +63,7 @@ def test_json_schema(result):
         assert row["size"] in (16, 1024)
         assert row["seconds"] > 0 and row["gbps"] > 0 and row["vs_copy"] > 0
         if row["suite"] == "parse":
-            assert row["frames"] == _bench.frames_for(row["size"])
+            assert row["frames"] == bench_impls.frames_for(row["size"])
             assert row["frames_per_s"] > 0
     for item in data["not_measured"]:
         assert set(item) == {"suite", "impl", "reason"} and item["reason"]

@@ -5,8 +5,8 @@ import ssl
 
 import pytest
 
-from aio import aio
-from ports import refusing_port
+from helpers.aio import aio
+from helpers.ports import refusing_port
 from wsfast import FrameParser, Opcode, build_frame, parse_close
 from wsfast.asyncio import broadcast, connect, serve
 from wsfast.errors import ConnectionClosed, HandshakeError

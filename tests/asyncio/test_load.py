@@ -14,7 +14,7 @@ from typing import Any, Awaitable
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import load  # noqa: E402  (scripts/load.py)
 
 from wsfast.asyncio import serve  # noqa: E402

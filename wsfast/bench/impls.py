@@ -1,6 +1,6 @@
 """The implementations that ``python -m wsfast bench`` and the
 pytest-benchmark suites in ``bench/`` compare, and the timing primitives
-they share. (The command's tables, JSON and plot are in ``_benchreport``.)
+they share. (The command's tables, JSON and plot are in ``wsfast.bench.report``.)
 
 Each implementation is an ``Impl``: a label, what it does ("new": return a
 new buffer, "in place": change a bytearray, "validate": check UTF-8,

@@ -1,4 +1,4 @@
-"""``python -m wsfast bench``: runs the implementations of ``_bench`` side by
+"""``python -m wsfast bench``: runs the implementations of ``wsfast.bench.impls`` side by
 side in one process, prints a table per operation, and writes JSON and a
 plot on request.
 
@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
 import wsfast
-from wsfast import _bench, _impl
-from wsfast._bench import COPY, KiB, MiB, Impl
+from wsfast import _impl
+from wsfast.bench import impls as bench_impls
+from wsfast.bench.impls import COPY, KiB, MiB, Impl
 
 SUITES = ("mask", "utf8", "parse")
 DEFAULT_SIZES = [16, 125, 1 * KiB, 64 * KiB, 1 * MiB, 16 * MiB]
@@ -85,7 +86,7 @@ def _mask_case(kind: str, kernels: list[str]) -> Case:
     def reset(data: Any, expect: Any) -> None:
         data[:] = expect[0]   # timing masked it an unknown number of times
 
-    return Case("mask", f"mask, {kind}", _bench.mask_impls(kind, kernels), make_input, check,
+    return Case("mask", f"mask, {kind}", bench_impls.mask_impls(kind, kernels), make_input, check,
                 key=key, reset=reset if kind == "in place" else None)
 
 
@@ -100,17 +101,17 @@ def _same_bytes_or(check: Callable[[Callable[[], object], Any, Any], bool]) -> C
 
 
 def _utf8_case(text: str, kernels: list[str]) -> Case:
-    return Case("utf8", f"utf8 validate, {text}", _bench.utf8_impls(kernels),
-                lambda n: (_bench.utf8_text(text, n), None),
+    return Case("utf8", f"utf8 validate, {text}", bench_impls.utf8_impls(kernels),
+                lambda n: (bench_impls.utf8_text(text, n), None),
                 _same_bytes_or(lambda fn, data, expect: bool(fn())))
 
 
 def _parse_case(loop: asyncio.AbstractEventLoop, kernels: list[str]) -> Case:
     def make_input(n: int) -> tuple[Any, Any]:
-        frames = _bench.frames_for(n)
-        return _bench.frame_stream(n, frames), frames
+        frames = bench_impls.frames_for(n)
+        return bench_impls.frame_stream(n, frames), frames
 
-    return Case("parse", "parse masked frames", _bench.parse_impls(loop, kernels), make_input,
+    return Case("parse", "parse masked frames", bench_impls.parse_impls(loop, kernels), make_input,
                 _same_bytes_or(lambda fn, data, frames: fn() == frames), unit="frames")
 
 
@@ -147,7 +148,7 @@ class Progress:
 # ---- running --------------------------------------------------------------------
 
 def _cases(suites: list[str], loop: asyncio.AbstractEventLoop) -> list[Case]:
-    kernels = _bench.kernel_order()
+    kernels = bench_impls.kernel_order()
     cases: list[Case] = []
     for suite in suites:
         if suite == "mask":
@@ -165,7 +166,7 @@ def run(suite: str = "mask", sizes: list[int] | None = None, quick: bool = False
     """Measure ``suite`` ("mask", "utf8", "parse" or "all") at ``sizes``,
     print one table per operation through ``out`` and return the results.
     ``warm_heap``: keep freed memory in the process first (see
-    ``_bench.warm_heap``), so megabyte-sized results do not cost page faults."""
+    ``bench_impls.warm_heap``), so megabyte-sized results do not cost page faults."""
     suites = list(SUITES) if suite == "all" else [suite]
     if suite not in SUITES + ("all",):
         raise ValueError(f"unknown suite {suite!r}: choose from {', '.join(SUITES)}, all")
@@ -174,7 +175,7 @@ def run(suite: str = "mask", sizes: list[int] | None = None, quick: bool = False
     started = time.monotonic()
     report = Report(method={"statistic": "median", "repeats": repeats, "min_batch_s": min_time,
                             "warm_caches": True, "results_checked": True,
-                            "heap": "warm" if warm_heap and _bench.warm_heap() else "as is"})
+                            "heap": "warm" if warm_heap and bench_impls.warm_heap() else "as is"})
     loop = asyncio.new_event_loop()   # aiohttp's and picows' parsers want one to exist
     try:
         cases = _cases(suites, loop)
@@ -218,22 +219,22 @@ def _run_case(case: Case, sizes: list[int], repeats: int, min_time: float, bar: 
         for impl in case.impls:
             if impl.make is None:
                 continue
-            bar.step(f"{case.name}, {_bench.size_label(n)}: {impl.label}")
+            bar.step(f"{case.name}, {bench_impls.size_label(n)}: {impl.label}")
             if case.reset:
                 case.reset(data, expect)
-            with _bench.using(impl):
+            with bench_impls.using(impl):
                 fn = impl.make(data, case.key)
                 if not case.check(impl, fn, data, expect):
                     report.not_measured.append({"suite": case.suite, "impl": impl.label,
                                                 "reason": f"wrong result at {n} bytes"})
                     continue
-                timed.append((impl, fn, _bench.calibrate(fn, min_time)))
+                timed.append((impl, fn, bench_impls.calibrate(fn, min_time)))
         times: dict[str, list[float]] = {impl.label: [] for impl, _, _ in timed}
         for r in range(repeats):
-            bar.show(f"{case.name}, {_bench.size_label(n)}: timing round {r + 1} of {repeats}")
+            bar.show(f"{case.name}, {bench_impls.size_label(n)}: timing round {r + 1} of {repeats}")
             for impl, fn, number in timed:
-                with _bench.using(impl):
-                    times[impl.label].append(_bench.time_batch(fn, number))
+                with bench_impls.using(impl):
+                    times[impl.label].append(bench_impls.time_batch(fn, number))
         at_size: list[dict[str, Any]] = []
         for impl, _, _ in timed:
             seconds = statistics.median(times[impl.label])
@@ -278,7 +279,7 @@ def table(case: Case, rows: list[dict[str, Any]], sizes: list[int]) -> str:
     lines = [f"{case.name}: {what}, and x memory copy"]
     width = 16
     lines.append(f"  {'implementation':<18}" + "".join(
-        f"{_bench.size_label(n):>{width}}" for n in sizes))
+        f"{bench_impls.size_label(n):>{width}}" for n in sizes))
     for impl in case.impls:
         cells = {r["size"]: r for r in rows if r["impl"] == impl.label}
         if not cells:
@@ -424,7 +425,7 @@ def plot(path: str, report: Report) -> None:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         sizes = sorted({r["size"] for r in results})
-        ax.set_xticks(sizes, [_bench.size_label(n).replace(" ", "") for n in sizes])
+        ax.set_xticks(sizes, [bench_impls.size_label(n).replace(" ", "") for n in sizes])
         ax.set_title(name)
         ax.set_xlabel("payload size" if frames else "input size")
         ax.set_ylabel("frames/s" if frames else "GB/s")
@@ -447,12 +448,12 @@ def summary_line(size: int = 1 * MiB) -> str:
     data, key = os.urandom(size), os.urandom(4)
     wanted = {COPY, "wsfast pure", f"wsfast C {_impl.KERNEL}"}
     gbps = {}
-    for impl in _bench.mask_impls("new", [_impl.KERNEL] if _impl.IMPLEMENTATION == "c" else []):
+    for impl in bench_impls.mask_impls("new", [_impl.KERNEL] if _impl.IMPLEMENTATION == "c" else []):
         if impl.label in wanted and impl.make is not None:
-            gbps[impl.label] = size / _bench.measure(impl.make(data, key), repeats=3,
+            gbps[impl.label] = size / bench_impls.measure(impl.make(data, key), repeats=3,
                                                      min_time=0.01) / 1e9
     copy, pure = gbps[COPY], gbps["wsfast pure"]
-    parts = [f"masking {_bench.size_label(size)}:"]
+    parts = [f"masking {bench_impls.size_label(size)}:"]
     c = gbps.get(f"wsfast C {_impl.KERNEL}")
     if c is not None:
         parts.append(f"C ({_impl.KERNEL}) {c:.1f} GB/s ({c / copy:.2f}x memory copy),")

@@ -9,7 +9,7 @@ import os
 import pytest
 
 import wsfast
-from wsfast import _bench, _benchreport
+from wsfast.bench import impls as bench_impls, report as bench_report
 
 KEY = bytes([0x37, 0xFA, 0x21, 0x3D])
 
@@ -34,33 +34,33 @@ def runnable(impls):
 @pytest.mark.parametrize("size", [0, 5, 125, 4099])
 def test_mask_new(size):
     data = os.urandom(size)
-    for impl in runnable(_bench.mask_impls("new")):
-        with _bench.using(impl):
+    for impl in runnable(bench_impls.mask_impls("new")):
+        with bench_impls.using(impl):
             result = impl.make(data, KEY)()
         assert bytes(result) == (data if impl.label == "memory copy" else reference(data)), impl
-    assert any(i.label == "memory copy" for i in runnable(_bench.mask_impls("new")))
+    assert any(i.label == "memory copy" for i in runnable(bench_impls.mask_impls("new")))
 
 
 @pytest.mark.parametrize("size", [5, 125, 4099])
 def test_mask_in_place(size):
     data = os.urandom(size)
-    for impl in runnable(_bench.mask_impls("in place")):
+    for impl in runnable(bench_impls.mask_impls("in place")):
         buf = bytearray(data)
-        with _bench.using(impl):
+        with bench_impls.using(impl):
             impl.make(buf, KEY)()
         assert buf == (data if impl.label == "memory copy" else reference(data)), impl
 
 
-@pytest.mark.parametrize("kind", sorted(_bench.UTF8_SAMPLES))
+@pytest.mark.parametrize("kind", sorted(bench_impls.UTF8_SAMPLES))
 def test_utf8(kind):
-    text = _bench.utf8_text(kind, 3000)
+    text = bench_impls.utf8_text(kind, 3000)
     assert 2990 < len(text) <= 3000
     text.decode("utf-8")  # whole characters only
-    for impl in runnable(_bench.utf8_impls()):
-        if impl.label == _bench.COPY:  # the ceiling: copies, judges nothing
+    for impl in runnable(bench_impls.utf8_impls()):
+        if impl.label == bench_impls.COPY:  # the ceiling: copies, judges nothing
             assert impl.make(text, b"")() == text
             continue
-        with _bench.using(impl):
+        with bench_impls.using(impl):
             assert impl.make(text, b"")(), impl
             try:
                 verdict = impl.make(text + b"\xed\xa0\x80", b"")()
@@ -72,39 +72,39 @@ def test_utf8(kind):
 @pytest.mark.parametrize("size", [16, 3000])
 def test_parse(size):
     frames = 3
-    stream = _bench.frame_stream(size, frames)
+    stream = bench_impls.frame_stream(size, frames)
     loop = asyncio.new_event_loop()
     try:
-        impls = _bench.parse_impls(loop)
+        impls = bench_impls.parse_impls(loop)
         for impl in runnable(impls):
-            with _bench.using(impl):
+            with bench_impls.using(impl):
                 got = impl.make(stream, b"")()
-            assert got == (stream if impl.label == _bench.COPY else frames), impl
+            assert got == (stream if impl.label == bench_impls.COPY else frames), impl
     finally:
         loop.close()
 
 
 def test_frames_for():
-    assert _bench.frames_for(16) == 10_000
-    assert _bench.frames_for(64 * 1024) == 64
-    assert _bench.frames_for(16 * 1024 * 1024) == 1
+    assert bench_impls.frames_for(16) == 10_000
+    assert bench_impls.frames_for(64 * 1024) == 64
+    assert bench_impls.frames_for(16 * 1024 * 1024) == 1
 
 
 @pytest.mark.parametrize("text,size", [("16", 16), ("1KiB", 1024), ("64k", 65536),
                                        ("16MiB", 16 << 20), ("2m", 2 << 20), ("125B", 125)])
 def test_parse_size(text, size):
-    assert _bench.parse_size(text) == size
+    assert bench_impls.parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["", "0", "-1", "1.5k", "KiB", "12 parsecs"])
 def test_parse_size_rejects(text):
     with pytest.raises(ValueError):
-        _bench.parse_size(text)
+        bench_impls.parse_size(text)
 
 
 def test_run_reports_every_implementation():
     lines = []
-    report = _benchreport.run("all", out=lines.append, sizes=[64], quick=True, warm_heap=False)
+    report = bench_report.run("all", out=lines.append, sizes=[64], quick=True, warm_heap=False)
     labels = {r["impl"] for r in report.results}
     assert {"wsfast pure", "memory copy", "bytes.decode"} <= labels
     assert all(r["seconds"] > 0 and r["vs_copy"] > 0 for r in report.results)
@@ -112,8 +112,8 @@ def test_run_reports_every_implementation():
     text = "\n".join(lines)
     loop = asyncio.new_event_loop()
     try:
-        every = _bench.mask_impls("new") + _bench.mask_impls("in place") + \
-            _bench.utf8_impls() + _bench.parse_impls(loop)
+        every = bench_impls.mask_impls("new") + bench_impls.mask_impls("in place") + \
+            bench_impls.utf8_impls() + bench_impls.parse_impls(loop)
     finally:
         loop.close()
     for impl in every:
@@ -124,10 +124,10 @@ def test_run_reports_every_implementation():
 
 def test_wrong_result_is_not_timed(monkeypatch):
     """An implementation that does not mask is reported, not measured."""
-    broken = _bench.Impl("broken", "new", lambda data, key: lambda: data)
-    real = _bench.mask_impls
-    monkeypatch.setattr(_bench, "mask_impls", lambda kind, kernels=(): real(kind, []) + [broken])
-    report = _benchreport.run("mask", out=lambda line: None, sizes=[64], quick=True,
+    broken = bench_impls.Impl("broken", "new", lambda data, key: lambda: data)
+    real = bench_impls.mask_impls
+    monkeypatch.setattr(bench_impls, "mask_impls", lambda kind, kernels=(): real(kind, []) + [broken])
+    report = bench_report.run("mask", out=lambda line: None, sizes=[64], quick=True,
                               warm_heap=False)
     assert "broken" not in {r["impl"] for r in report.results}
     assert {"suite": "mask", "impl": "broken", "reason": "wrong result at 64 bytes"} in \
@@ -135,7 +135,7 @@ def test_wrong_result_is_not_timed(monkeypatch):
 
 
 def test_summary_line():
-    line = _benchreport.summary_line(4096)
+    line = bench_report.summary_line(4096)
     assert line.startswith("masking 4 KiB: ")
     assert "memory copy" in line and "pure Python" in line
     assert ("C (" in line) == (wsfast.IMPLEMENTATION == "c")
@@ -145,7 +145,7 @@ def test_summary_line():
 
 def test_progress_rewrites_one_line():
     stream = io.StringIO()
-    bar = _benchreport.Progress(2, stream=stream, enabled=True)
+    bar = bench_report.Progress(2, stream=stream, enabled=True)
     bar.step("mask, 16 B: wsfast C avx2")
     bar.show("timing round 1 of 5")
     bar.step("mask, 16 B: memory copy")
@@ -158,7 +158,7 @@ def test_progress_rewrites_one_line():
 
 def test_progress_is_silent_off_a_terminal():
     stream = io.StringIO()  # isatty() is False
-    bar = _benchreport.Progress(1, stream=stream)
+    bar = bench_report.Progress(1, stream=stream)
     bar.step("anything")
     bar.close()
     assert stream.getvalue() == ""
