@@ -1,6 +1,6 @@
 /* Portable UTF-8 validation (RFC 3629): an ASCII fast path over 8-byte
  * words, and a DFA for everything else. The DFA also carries the state of
- * the streaming validator across chunks, in every variant. */
+ * the streaming validator (utf8_stream.c) across chunks, in every variant. */
 #include "internal.h"
 
 /* Byte classes. Continuation bytes split three ways because the second byte
