@@ -1,9 +1,9 @@
 /* Run-time choice of kernel variant, and the public entry points.
  *
- * The variant is picked once by wsf_init() from CPUID (x86) or the build
- * target (aarch64 always has NEON) and stored in function pointers; after
- * that the kernels only read shared state, so they are safe to call from
- * any number of threads. */
+ * The variants are the rows of VARIANTS below. One is picked once by
+ * wsf_init() from CPUID (x86) or the build target (aarch64 always has NEON)
+ * and its kernels stored in function pointers; after that the kernels only
+ * read shared state, so they are safe to call from any number of threads. */
 #include "internal.h"
 
 #if defined(WSF_X86)
@@ -13,17 +13,6 @@
 #include <cpuid.h>
 #endif
 #endif
-
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-typedef int (*utf8_fn)(const uint8_t *, size_t);
-
-static const char *const LABELS[WSF_KERNEL_COUNT] = {"scalar", "sse2", "ssse3", "avx2", "neon"};
-
-static wsf_kernel active = WSF_KERNEL_SCALAR;
-static mask_fn mask_impl = wsf_mask_scalar;
-static mask_fn mask_stream_impl = wsf_mask_scalar;   /* mask_impl where there is none */
-static utf8_fn utf8_impl = wsf_utf8_valid_scalar;
-static size_t stream_above = SIZE_MAX;
 
 #if defined(WSF_X86)
 static void cpuid(int leaf, int sub, unsigned regs[4]) {
@@ -140,72 +129,76 @@ static size_t default_stream_threshold(void) {
     return SIZE_MAX;
 }
 
-int wsf_kernel_supported(wsf_kernel k) {
-    switch (k) {
-    case WSF_KERNEL_SCALAR: return 1;
+static int always(void) { return 1; }
+
+/* Every variant of this build, slowest first: with no name, wsf_init()
+ * takes the last one the CPU supports. A new variant is a row here and its
+ * own mask_*.c and utf8_*.c (declared in internal.h). */
+static const wsf_variant VARIANTS[] = {
+    /* name    supported  mask             mask_stream           utf8 */
+    {"scalar", always,    wsf_mask_scalar, NULL,                 wsf_utf8_valid_scalar},
 #if defined(WSF_X86)
-    case WSF_KERNEL_SSE2: return has_sse2();
-    case WSF_KERNEL_SSSE3: return has_ssse3();
-    case WSF_KERNEL_AVX2: return has_avx2();
+    {"sse2",   has_sse2,  wsf_mask_sse2,   NULL,                 wsf_utf8_valid_sse2},
+    {"ssse3",  has_ssse3, wsf_mask_sse2,   NULL,                 wsf_utf8_valid_ssse3},
+    {"avx2",   has_avx2,  wsf_mask_avx2,   wsf_mask_avx2_stream, wsf_utf8_valid_avx2},
 #endif
 #if defined(WSF_NEON)
-    case WSF_KERNEL_NEON: return 1;
+    {"neon",   always,    wsf_mask_neon,   NULL,                 wsf_utf8_valid_neon},
 #endif
-    default: return 0;
-    }
+};
+#define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
+
+static const wsf_variant *active = &VARIANTS[0];
+static wsf_mask_fn mask_impl = wsf_mask_scalar;
+static wsf_mask_fn mask_stream_impl = wsf_mask_scalar;   /* mask_impl where there is none */
+static wsf_utf8_fn utf8_impl = wsf_utf8_valid_scalar;
+static size_t stream_above = SIZE_MAX;
+
+int wsf_kernel_count(void) { return N_VARIANTS; }
+
+const wsf_variant *wsf_variant_at(int k) {
+    return k >= 0 && k < N_VARIANTS ? &VARIANTS[k] : NULL;
 }
 
-const char *wsf_kernel_label(wsf_kernel k) {
-    return (unsigned)k < WSF_KERNEL_COUNT ? LABELS[k] : "unknown";
+int wsf_kernel_supported(int k) {
+    const wsf_variant *v = wsf_variant_at(k);
+    return v != NULL && v->supported();
 }
 
-static void use(wsf_kernel k) {
-    /* Chosen into locals first: no global is ever NULL, even for a moment. */
-    mask_fn mask = wsf_mask_scalar, stream = NULL;
-    utf8_fn utf8 = wsf_utf8_valid_scalar;
-    switch (k) {
-#if defined(WSF_X86)
-    case WSF_KERNEL_SSE2: mask = wsf_mask_sse2; utf8 = wsf_utf8_valid_sse2; break;
-    case WSF_KERNEL_SSSE3: mask = wsf_mask_sse2; utf8 = wsf_utf8_valid_ssse3; break;
-    case WSF_KERNEL_AVX2:
-        mask = wsf_mask_avx2;
-        stream = wsf_mask_avx2_stream;
-        utf8 = wsf_utf8_valid_avx2;
-        break;
-#endif
-#if defined(WSF_NEON)
-    case WSF_KERNEL_NEON: mask = wsf_mask_neon; utf8 = wsf_utf8_valid_neon; break;
-#endif
-    default: break;
-    }
-    active = k;
-    mask_impl = mask;
-    mask_stream_impl = stream != NULL ? stream : mask;
-    utf8_impl = utf8;
+const char *wsf_kernel_label(int k) {
+    const wsf_variant *v = wsf_variant_at(k);
+    return v != NULL ? v->name : "unknown";
+}
+
+static void use(const wsf_variant *v) {
+    active = v;
+    mask_impl = v->mask;
+    mask_stream_impl = v->mask_stream != NULL ? v->mask_stream : v->mask;
+    utf8_impl = v->utf8;
 }
 
 int wsf_init(const char *name) {
     wsf_utf8_dfa_init();
     stream_above = default_stream_threshold();
     if (name == NULL || name[0] == '\0') {
-        int k;
-        for (k = WSF_KERNEL_COUNT - 1; k > 0 && !wsf_kernel_supported((wsf_kernel)k); k--)
-            ;
-        use((wsf_kernel)k);
+        int k = N_VARIANTS - 1;
+        while (k > 0 && !VARIANTS[k].supported())
+            k--;
+        use(&VARIANTS[k]);
         return 0;
     }
-    for (int k = 0; k < WSF_KERNEL_COUNT; k++) {
-        if (strcmp(name, LABELS[k]) == 0) {
-            if (!wsf_kernel_supported((wsf_kernel)k))
+    for (int k = 0; k < N_VARIANTS; k++) {
+        if (strcmp(name, VARIANTS[k].name) == 0) {
+            if (!VARIANTS[k].supported())
                 return -2;
-            use((wsf_kernel)k);
+            use(&VARIANTS[k]);
             return 0;
         }
     }
     return -1;
 }
 
-const char *wsf_kernel_name(void) { return LABELS[active]; }
+const char *wsf_kernel_name(void) { return active->name; }
 
 size_t wsf_mask_stream_threshold(void) { return stream_above; }
 

@@ -1,5 +1,6 @@
-/* Shared by the kernel variants: compiler portability, per-ISA entry points
- * and the scalar UTF-8 DFA the SIMD validators fall back on. */
+/* Shared by the kernel variants: compiler portability, per-ISA entry points,
+ * the row type of the variant table (dispatch.c) and the scalar UTF-8 DFA
+ * the SIMD validators fall back on. */
 #ifndef WSFAST_INTERNAL_H
 #define WSFAST_INTERNAL_H
 
@@ -61,6 +62,9 @@ static inline void wsf_mask_words(uint8_t *dst, const uint8_t *src, size_t len,
 }
 
 /* Variants: key is already rotated to byte 0 of src. */
+typedef void (*wsf_mask_fn)(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+typedef int (*wsf_utf8_fn)(const uint8_t *buf, size_t len);
+
 void wsf_mask_scalar(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 int wsf_utf8_valid_scalar(const uint8_t *buf, size_t len);
 #ifdef WSF_X86
@@ -75,6 +79,19 @@ int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len);
 void wsf_mask_neon(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 int wsf_utf8_valid_neon(const uint8_t *buf, size_t len);
 #endif
+
+/* A row of the variant table in dispatch.c; wsf_kernel_count() rows, in
+ * the order of wsf_kernel_label(). */
+typedef struct {
+    const char *name;
+    int (*supported)(void);   /* nonzero when this CPU runs the kernels */
+    wsf_mask_fn mask;
+    wsf_mask_fn mask_stream;  /* non-temporal stores, for wsf_mask_nt; or NULL */
+    wsf_utf8_fn utf8;
+} wsf_variant;
+
+/* Row k, or NULL when k is out of range. */
+const wsf_variant *wsf_variant_at(int k);
 
 /* UTF-8 DFA (utf8_scalar.c). A state is a bit offset into a 64-bit row per
  * input byte; the row holds every state's successor, so one step is a load

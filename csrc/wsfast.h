@@ -16,28 +16,28 @@
 extern "C" {
 #endif
 
-typedef enum {
-    WSF_KERNEL_SCALAR = 0,
-    WSF_KERNEL_SSE2 = 1,
-    WSF_KERNEL_SSSE3 = 2,   /* SSE2 masking, SSSE3 UTF-8 lookup */
-    WSF_KERNEL_AVX2 = 3,
-    WSF_KERNEL_NEON = 4,
-    WSF_KERNEL_COUNT = 5
-} wsf_kernel;
+/* Kernel variants are listed in one table, in csrc/dispatch.c, slowest
+ * first; which are there depends on the build target: "scalar" always,
+ * "sse2", "ssse3" (SSE2 masking, SSSE3 UTF-8 lookup) and "avx2" on x86,
+ * "neon" on aarch64. */
 
-/* Select a kernel variant: name is "scalar", "sse2", "ssse3", "avx2", "neon", or
- * NULL/"" for the best this CPU supports. Returns 0 on success, -1 for an
- * unknown name, -2 for a variant this CPU (or this build) cannot run.
- * Call once, before the kernels are used from several threads. */
+/* Select a kernel variant by name, or NULL/"" for the best this CPU
+ * supports. Returns 0 on success, -1 for a name not in this build's table,
+ * -2 for a variant this CPU cannot run. Call once, before the kernels are
+ * used from several threads. */
 int wsf_init(const char *name);
 
-/* Name of the variant in use ("scalar", "sse2", "ssse3", "avx2", "neon"). */
+/* Name of the variant in use. */
 const char *wsf_kernel_name(void);
 
-/* Nonzero when this CPU and build can run the variant. */
-int wsf_kernel_supported(wsf_kernel k);
+/* Number of variants in the table; they are numbered 0 to count - 1. */
+int wsf_kernel_count(void);
 
-const char *wsf_kernel_label(wsf_kernel k);
+/* Nonzero when this CPU runs variant k (0 for k out of range). */
+int wsf_kernel_supported(int k);
+
+/* Name of variant k, "unknown" for k out of range. */
+const char *wsf_kernel_label(int k);
 
 /* dst[i] = src[i] ^ key[(i + phase) % 4] for i in [0, len). dst may equal
  * src (in place); otherwise the ranges must not overlap. Returns the phase

@@ -31,34 +31,20 @@
         }                                                                        \
     } while (0)
 
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-typedef int (*utf8_fn)(const uint8_t *, size_t);
-
-static const struct {
-    wsf_kernel kernel;
-    mask_fn mask;
-    utf8_fn utf8;
-} VARIANTS[] = {
-    {WSF_KERNEL_SCALAR, wsf_mask_scalar, wsf_utf8_valid_scalar},
-#ifdef WSF_X86
-    {WSF_KERNEL_SSE2, wsf_mask_sse2, wsf_utf8_valid_sse2},
-    {WSF_KERNEL_SSSE3, wsf_mask_sse2, wsf_utf8_valid_ssse3},
-    {WSF_KERNEL_AVX2, wsf_mask_avx2, wsf_utf8_valid_avx2},
-#endif
-#ifdef WSF_NEON
-    {WSF_KERNEL_NEON, wsf_mask_neon, wsf_utf8_valid_neon},
-#endif
-};
-#define NVARIANTS (sizeof(VARIANTS) / sizeof(VARIANTS[0]))
-
-static int supported[NVARIANTS];
+/* Variant v is row v of the table in dispatch.c; which of them the CPU
+ * runs is asked once, not per input. */
+static int nvariants;
+static int *supported;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     CHECK(wsf_init("") == 0);
-    for (size_t v = 0; v < NVARIANTS; v++)
-        supported[v] = wsf_kernel_supported(VARIANTS[v].kernel);
+    nvariants = wsf_kernel_count();
+    supported = calloc((size_t)nvariants, sizeof *supported);
+    CHECK(nvariants >= 1 && supported);
+    for (int v = 0; v < nvariants; v++)
+        supported[v] = wsf_kernel_supported(v);
     return 0;
 }
 
@@ -130,16 +116,16 @@ static void check_mask(const uint8_t *data, size_t size, const uint8_t key[4], s
     mask_reference(want, data, size, key, phase);
     for (int k = 0; k < 4; k++)
         rotated[k] = key[(k + phase) % 4];
-    for (size_t v = 0; v < NVARIANTS; v++) {
+    for (int v = 0; v < nvariants; v++) {
         if (!supported[v])
             continue;
         /* The variant itself, at an odd offset (misaligned) in its buffer. */
         got[0] = got[size + 1] = 0xA5;
-        VARIANTS[v].mask(got + 1, data, size, rotated);
+        wsf_variant_at(v)->mask(got + 1, data, size, rotated);
         CHECK(memcmp(got + 1, want, size) == 0);
         CHECK(got[0] == 0xA5 && got[size + 1] == 0xA5);
         /* The public entry point through the dispatcher, in place. */
-        CHECK(wsf_init(wsf_kernel_label(VARIANTS[v].kernel)) == 0);
+        CHECK(wsf_init(wsf_kernel_label(v)) == 0);
         memcpy(got + 1, data, size);
         CHECK(wsf_mask(got + 1, got + 1, size, key, phase) == (phase + size) % 4);
         CHECK(memcmp(got + 1, want, size) == 0);
@@ -168,11 +154,11 @@ static void check_utf8(const uint8_t *data, size_t size, uint8_t seed) {
     uint8_t *exact = malloc(size ? size : 1);
     CHECK(exact);
     memcpy(exact, data, size);
-    for (size_t v = 0; v < NVARIANTS; v++) {
+    for (int v = 0; v < nvariants; v++) {
         if (!supported[v])
             continue;
-        CHECK(VARIANTS[v].utf8(exact, size) == (want == 1));
-        CHECK(wsf_init(wsf_kernel_label(VARIANTS[v].kernel)) == 0);
+        CHECK(wsf_variant_at(v)->utf8(exact, size) == (want == 1));
+        CHECK(wsf_init(wsf_kernel_label(v)) == 0);
         CHECK(wsf_utf8_valid(exact, size) == (want == 1));
         /* Streaming: cut into chunks, lengths drawn from the seed. */
         {

@@ -6,7 +6,7 @@ cdef extern from "wsfast.h" nogil:
     const char *wsf_kernel_name()
     int wsf_kernel_supported(int kernel)
     const char *wsf_kernel_label(int kernel)
-    int WSF_KERNEL_COUNT
+    int wsf_kernel_count()
     size_t wsf_mask(uint8_t *dst, const uint8_t *src, size_t length,
                     const uint8_t *key, size_t phase)
     size_t wsf_mask_nt(uint8_t *dst, const uint8_t *src, size_t length,

@@ -69,7 +69,7 @@ def _select_kernel():
 def available_kernels():
     """Kernel variants this CPU and build can run, slowest first."""
     return [wsf_kernel_label(k).decode("ascii")
-            for k in range(WSF_KERNEL_COUNT) if wsf_kernel_supported(k)]
+            for k in range(wsf_kernel_count()) if wsf_kernel_supported(k)]
 
 
 KERNEL = _select_kernel()

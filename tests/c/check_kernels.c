@@ -62,33 +62,6 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n) {
 #define MASK_MAX 1100
 #define GUARD 40
 
-typedef void (*mask_fn)(uint8_t *, const uint8_t *, size_t, const uint8_t *);
-
-static mask_fn variant_mask(wsf_kernel k) {
-    switch (k) {
-#ifdef WSF_X86
-    case WSF_KERNEL_SSE2: return wsf_mask_sse2;
-    case WSF_KERNEL_SSSE3: return wsf_mask_sse2;
-    case WSF_KERNEL_AVX2: return wsf_mask_avx2;
-#endif
-#ifdef WSF_NEON
-    case WSF_KERNEL_NEON: return wsf_mask_neon;
-#endif
-    default: return wsf_mask_scalar;
-    }
-}
-
-/* The variant the dispatcher uses out of place above its threshold, or
- * NULL when the kernel has none. */
-static mask_fn variant_stream(wsf_kernel k) {
-#ifdef WSF_X86
-    if (k == WSF_KERNEL_AVX2)
-        return wsf_mask_avx2_stream;
-#endif
-    (void)k;
-    return NULL;
-}
-
 #define STREAM_MAX 4200
 
 /* The non-temporal variant for every size 0..STREAM_MAX, every destination
@@ -97,7 +70,7 @@ static mask_fn variant_stream(wsf_kernel k) {
  * the threshold at 0, and called directly out of place and in place. The
  * source ends where its heap block ends (an over-read is an ASan error);
  * guard bytes around the destination catch stray writes. */
-static void check_stream(mask_fn stream) {
+static void check_stream(wsf_mask_fn stream) {
     static uint8_t data[STREAM_MAX], want[STREAM_MAX], area[STREAM_MAX + 64 + 2 * GUARD];
     /* line: 64-byte aligned, GUARD bytes or more into area. */
     uint8_t *line = area + GUARD + (64 - ((uintptr_t)(area + GUARD) & 63u));
@@ -147,10 +120,10 @@ static void check_stream(mask_fn stream) {
  * loop; out of place through each variant, the non-temporal one included. */
 #define LARGE_MAX 65549
 
-static void check_mask_large(wsf_kernel kernel) {
+static void check_mask_large(const wsf_variant *v) {
     static const size_t sizes[] = {32767, 32768, 32769, 32800, 32805, 32832, 32863, LARGE_MAX};
     static const size_t source_offsets[] = {0, 1, 16, 17};
-    mask_fn fns[2] = {variant_mask(kernel), variant_stream(kernel)};
+    wsf_mask_fn fns[2] = {v->mask, v->mask_stream};
     uint8_t key[4] = {0x12, 0x9A, 0x00, 0xFF};
     uint8_t *data = (uint8_t *)malloc(LARGE_MAX), *want = (uint8_t *)malloc(LARGE_MAX);
     uint8_t *area = (uint8_t *)malloc(LARGE_MAX + 192);
@@ -181,10 +154,10 @@ static void check_mask_large(wsf_kernel kernel) {
                     fns[f](d, s, n, key);
                     CHECK(memcmp(d, want, n) == 0,
                           "%s%s large len %zu src%%32 %zu (src - dst) %% 32 = %zu",
-                          wsf_kernel_label(kernel), f ? " stream" : "", n,
+                          v->name, f ? " stream" : "", n,
                           (size_t)((uintptr_t)s & 31u), delta);
                     CHECK(d[-1] == 0xA5 && d[n] == 0xA5, "%s%s large wrote outside len %zu",
-                          wsf_kernel_label(kernel), f ? " stream" : "", n);
+                          v->name, f ? " stream" : "", n);
                 }
             }
             free(block);
@@ -195,11 +168,11 @@ static void check_mask_large(wsf_kernel kernel) {
     free(area);
 }
 
-static void check_mask(wsf_kernel kernel) {
+static void check_mask(const wsf_variant *v) {
     static uint8_t src[MASK_MAX + 2 * GUARD], dst[MASK_MAX + 2 * GUARD], want[MASK_MAX];
     static const size_t offsets[] = {0, 1, 3, 7, 13, 31};
     const size_t n_off = sizeof offsets / sizeof offsets[0];
-    mask_fn direct = variant_mask(kernel);
+    wsf_mask_fn direct = v->mask;
     uint8_t key[4];
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (uint8_t)rnd();
@@ -232,11 +205,11 @@ static void check_mask(wsf_kernel kernel) {
                 memcpy(d, s, len);
                 direct(d, d, len, rot);
                 CHECK(memcmp(d, want, len) == 0, "%s direct in place len %zu phase %zu",
-                      wsf_kernel_label(kernel), len, phase);
+                      v->name, len, phase);
                 memset(d, 0, len);
                 direct(d, s, len, rot);
                 CHECK(memcmp(d, want, len) == 0, "%s direct out of place len %zu phase %zu",
-                      wsf_kernel_label(kernel), len, phase);
+                      v->name, len, phase);
             }
         }
     }
@@ -266,9 +239,9 @@ static void check_mask(wsf_kernel kernel) {
         free(big);
         free(one);
     }
-    if (variant_stream(kernel))
-        check_stream(variant_stream(kernel));
-    check_mask_large(kernel);
+    if (v->mask_stream)
+        check_stream(v->mask_stream);
+    check_mask_large(v);
 }
 
 /* ---- UTF-8 ------------------------------------------------------------ */
@@ -484,18 +457,18 @@ int main(int argc, char **argv) {
         rng_state = strtoull(argv[1], NULL, 0) | 1u;
     printf("check_kernels: seed 0x%llx\n", (unsigned long long)rng_state);
     check_reference();
-    for (int k = 0; k < WSF_KERNEL_COUNT; k++) {
+    for (int k = 0; k < wsf_kernel_count(); k++) {
+        const wsf_variant *v = wsf_variant_at(k);
         unsigned long before = failures, checks_before = checks;
-        if (!wsf_kernel_supported((wsf_kernel)k)) {
-            printf("  %-6s skipped: not supported by this CPU or build\n",
-                   wsf_kernel_label((wsf_kernel)k));
+        if (!wsf_kernel_supported(k)) {
+            printf("  %-6s skipped: not supported by this CPU\n", v->name);
             continue;
         }
-        if (wsf_init(wsf_kernel_label((wsf_kernel)k)) != 0) {
-            CHECK(0, "wsf_init(%s) failed", wsf_kernel_label((wsf_kernel)k));
+        if (wsf_init(v->name) != 0) {
+            CHECK(0, "wsf_init(%s) failed", v->name);
             continue;
         }
-        check_mask((wsf_kernel)k);
+        check_mask(v);
         check_utf8();
         ran++;
         printf("  %-6s %lu checks, %lu failed\n", wsf_kernel_name(), checks - checks_before,
