@@ -468,6 +468,9 @@ int main(int argc, char **argv) {
             CHECK(0, "wsf_init(%s) failed", v->name);
             continue;
         }
+        CHECK(strcmp(wsf_kernel_name(), v->name) == 0 && strcmp(wsf_kernel_label(k), v->name) == 0,
+              "variant %d: selected %s, label %s, row %s", k, wsf_kernel_name(),
+              wsf_kernel_label(k), v->name);
         check_mask(v);
         check_utf8();
         ran++;
@@ -487,6 +490,19 @@ int main(int argc, char **argv) {
             printf("  masking streams: never (cache size unknown)\n");
         else
             printf("  masking streams above %zu KiB out of place\n", t >> 10);
+    }
+    /* With no name, the last row this CPU runs; out of range, no row. */
+    {
+        int n = wsf_kernel_count(), best = n - 1;
+        while (best > 0 && !wsf_kernel_supported(best))
+            best--;
+        CHECK(wsf_init("") == 0 && strcmp(wsf_kernel_name(), wsf_kernel_label(best)) == 0,
+              "default variant %s, best supported %s", wsf_kernel_name(), wsf_kernel_label(best));
+        CHECK(wsf_variant_at(-1) == NULL && wsf_variant_at(n) == NULL, "row out of range");
+        CHECK(!wsf_kernel_supported(-1) && !wsf_kernel_supported(n), "supported out of range");
+        CHECK(strcmp(wsf_kernel_label(-1), "unknown") == 0 &&
+                  strcmp(wsf_kernel_label(n), "unknown") == 0,
+              "label out of range");
     }
     CHECK(wsf_init("no-such-kernel") == -1, "unknown kernel name accepted");
     CHECK(ran >= 2, "fewer than two variants ran (%d)", ran);
