@@ -48,7 +48,7 @@ def data(size):
 
 
 def parser_impl(name, loop):
-    kernels = [bench_impls.kernel_order()[0]]
+    kernels = bench_impls.kernel_order()[:1]
     for impl in bench_impls.parse_impls(loop, kernels):
         if impl.label == name or (name == "wsfast C" and impl.label.startswith("wsfast C")):
             return impl

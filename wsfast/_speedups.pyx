@@ -57,13 +57,18 @@ def _select_kernel():
     rc = wsf_init(name.encode("ascii", "replace"))
     if rc == -1:
         raise ValueError(
-            f"WSFAST_KERNEL={name!r} is not a kernel; choose one of "
+            f"WSFAST_KERNEL={name!r} is not a kernel of this build; choose one of "
             f"{', '.join(available_kernels())} (or leave it unset)")
     if rc == -2:
         raise RuntimeError(
             f"WSFAST_KERNEL={name!r}: this CPU or build cannot run it; "
             f"available here: {', '.join(available_kernels())}")
     return wsf_kernel_name().decode("ascii")
+
+
+def _kernel_table():
+    """Every kernel variant of this build (csrc/dispatch.c's table), slowest first."""
+    return [wsf_kernel_label(k).decode("ascii") for k in range(wsf_kernel_count())]
 
 
 def available_kernels():

@@ -34,7 +34,11 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 from wsfast import _impl, _pure
 
 KiB, MiB = 1024, 1024 * 1024
-KERNELS = ("scalar", "sse2", "ssse3", "avx2", "neon")
+# The C build's variants (csrc/dispatch.c's table); in pure Python, none.
+KERNELS: tuple[str, ...] = ()
+if _impl.IMPLEMENTATION == "c":
+    from wsfast import _speedups
+    KERNELS = tuple(_speedups._kernel_table())
 COPY = "memory copy"
 # The largest frame a parser under test must accept (the biggest default size).
 MAX_FRAME = 32 * MiB
