@@ -5,10 +5,10 @@ transport's protocol becomes a MessagePump (wsfast/asyncio/_pump.pyx), which
 takes reads of whole messages itself and hands the rest to ``_receive`` /
 ``_received`` here, over the Connection (the seam: wsfast/seam.py). Messages
 go through the Inbox to ``on_message`` or a bounded queue (reading pauses
-when it is full). Every write goes through the pump too, which joins the writes made while handling one read (or a burst of
-queued messages) into one. Writes wait while the transport is above its
-high-water mark, so memory stays bounded under a fast writer and under a
-slow reader; a write
+when it is full). Every write goes through the pump too, which joins the
+writes made while handling one read (or a burst of queued messages) into
+one. Writes wait while the transport is above its high-water mark, so
+memory stays bounded under a fast writer and under a slow reader; a write
 that waits longer than ``write_timeout`` drops the connection, and while the
 peer does not read, pongs are not piled up: only those answering the latest
 pings are kept (RFC 6455 section 5.5.3 allows that).
@@ -181,7 +181,8 @@ class WebSocket(asyncio.Protocol):
             # The caller will likely answer each in turn before it waits
             # again: its writes go out together.
             self._pump.cork()
-        self._inbox.consumed()
+        if self._inbox.paused:  # a call less per message when not
+            self._inbox.consumed()
 
     def _message_waiter(self) -> asyncio.Future[None]:
         """A future done when a message is queued or the connection ends;
