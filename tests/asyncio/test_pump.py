@@ -4,7 +4,8 @@ for any stream of valid and invalid frames, any chunking, with on_message
 or the queue of recv(), both must deliver the same messages, write the same
 frames, pause reading and fail the connection alike. With the C extension
 this compares the C hot path with the Python code it skips; in pure Python
-the pump forwards every read, and the comparison still runs.
+the pump's twin (wsfast/asyncio/_pump_py.py), which parses and delivers the
+same way. Also: the pump keeps to the seam (wsfast/seam.py).
 """
 from __future__ import annotations
 
@@ -223,3 +224,54 @@ async def test_async_for_goes_through_a_subclass_recv(code: int) -> None:
                 got.append(message)
         assert (info.value.code, info.value.reason) == (code, "bye")
     assert got == ["ONE", "TWO"]
+
+
+class PublicOnly:
+    """A Connection seen through its public names only, as the seam promises
+    the pump sees it: reading any private attribute fails the test."""
+
+    def __init__(self, conn: Connection) -> None:
+        object.__setattr__(self, "_target", conn)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AssertionError(f"the MessagePump read Connection.{name}")
+        return getattr(object.__getattribute__(self, "_target"), name)
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+@aio
+async def test_the_pump_uses_only_the_seam(role: str) -> None:
+    from wsfast.asyncio.connection import MessagePump
+    from wsfast.seam import Inbox
+    calls: list[Any] = []
+    conn = Connection(role)
+    inbox = Inbox(4, lambda: calls.append("pause"), lambda: calls.append("resume"),
+                  lambda: calls.append("failed"))
+    transport = pump_outcome.Transport()
+
+    def received(items: list[Any], error: Any) -> None:
+        calls.append(("received", [getattr(i, "opcode", i) for i in items], error))
+        conn.receive_parsed(items, error)
+
+    pump = MessagePump(PublicOnly(conn), inbox, transport, asyncio.get_running_loop(),
+                       receive=lambda data: calls.append(("receive", data)),
+                       received=received, send=lambda m: calls.append(("send", m)),
+                       eof_received=lambda: calls.append("eof"),
+                       connection_lost=lambda exc: calls.append(("lost", exc)),
+                       pause_writing=lambda: calls.append("pause_writing"),
+                       resume_writing=lambda: calls.append("resume_writing"))
+    pump.data_received(encode([(1, True, b"one", "plain"), (2, True, b"two", "plain")], role))
+    assert list(inbox.queue) == ["one", b"two"] and calls == []
+    pump.data_received(encode([(9, True, b"hi", "plain"), (1, True, b"three", "plain")], role))
+    assert calls == [("received", [9, "three"], None)]
+    pump.write(conn.bytes_to_send())  # the pong the general path owes
+    pump.send_nowait("four")
+    assert [(op, payload) for op, _, payload in sent_frames(b"".join(transport.written), role)
+            ] == [(10, b"hi"), (1, b"four")]
+    inbox.deliver(conn.messages_and_events(), lambda event: None)
+    assert list(inbox.queue) == ["one", b"two", "three"]
+    inbox.deliver(["five"])
+    assert calls[-1] == "pause" and inbox.paused
+    pump.pause_writing(), pump.resume_writing(), pump.eof_received(), pump.connection_lost(None)
+    assert calls[-4:] == ["pause_writing", "resume_writing", "eof", ("lost", None)]
