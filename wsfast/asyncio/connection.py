@@ -329,7 +329,9 @@ class WebSocket(asyncio.Protocol):
             receive=self._receive, received=self._received, send=self.send_nowait,
             eof_received=self.eof_received, connection_lost=self.connection_lost,
             pause_writing=self.pause_writing, resume_writing=self.resume_writing)
-        self.transport.set_protocol(pump)  # type: ignore[union-attr, arg-type]
+        set_protocol = getattr(self.transport, "set_protocol", None)
+        if set_protocol is not None:  # else reads keep coming to data_received
+            set_protocol(pump)
         if type(self).send_nowait is WebSocket.send_nowait and "send_nowait" not in vars(self):
             self.send_nowait = pump.send_nowait  # type: ignore[method-assign]  # not overridden
         if not self._opened.done():
@@ -442,6 +444,7 @@ class WebSocket(asyncio.Protocol):
     def _peer_closed(self) -> None:
         # RFC 6455 section 7.1.1: the server closes the TCP connection first;
         # the client waits for it, then gives up after close_timeout.
+        self._inbox.close()  # nothing more will arrive: wake a waiting reader now
         if self._pump is not None:
             self._pump.flush()  # a held reply must not be cut off by the close
         if self.role == "server":
