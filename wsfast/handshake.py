@@ -619,7 +619,7 @@ class ServerHandshake(_HTTPSide):
         if request._extension_header is not None:
             headers.append(("Sec-WebSocket-Extensions", request._extension_header))
         headers.extend(extra_headers or ())
-        data = _format_response(101, headers)
+        data = format_response(101, headers)
         self.subprotocol = request.subprotocol
         self.compression = request.compression
         self.response = Response(101, request.path, Headers(headers), request.subprotocol,
@@ -638,12 +638,13 @@ _HEADER_VALUE_RE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 def reject_response(error: HandshakeError) -> bytes:
     """Format ``error`` as an HTTP/1.1 response with a text/plain body."""
     body = (error.reason + "\n").encode("utf-8")
-    return _format_response(error.status, [
+    return format_response(error.status, [
         ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
         ("Connection", "close"), *error.headers], body)
 
 
-def _format_response(status: int, headers: HeaderList, body: bytes = b"") -> bytes:
+def format_response(status: int, headers: HeaderList, body: bytes = b"") -> bytes:
+    """An HTTP/1.1 response; ValueError for a header that could split it."""
     try:
         phrase = http.HTTPStatus(status).phrase
     except ValueError:
