@@ -104,6 +104,47 @@ async def tcp_server(port):
     return await asyncio.get_running_loop().create_server(Echo, "127.0.0.1", port)
 
 
+async def asgi_echo(scope, receive, send):
+    """The minimal ASGI echo every uvicorn row runs."""
+    if scope["type"] != "websocket":
+        return
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            await send({"type": "websocket.send", "bytes": message.get("bytes"),
+                        "text": message.get("text")})
+        elif kind == "websocket.connect":
+            await send({"type": "websocket.accept"})
+        else:
+            return
+
+
+def uvicorn_server(ws):
+    """uvicorn with WebSocket protocol ``ws`` (its own, or wsfast's) and its
+    default HTTP parser, serving asgi_echo; uvicorn's defaults otherwise,
+    except no compression and no keepalive pings, as the other rows."""
+    async def start(port):
+        import socket
+        from types import SimpleNamespace
+
+        import uvicorn
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        config = uvicorn.Config(asgi_echo, ws=ws, lifespan="off", log_level="error",
+                                ws_per_message_deflate=False, ws_ping_interval=None,
+                                loop="none")
+        server = uvicorn.Server(config)
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        return SimpleNamespace(sockets=[sock], serving=task)  # uvicorn exits on SIGTERM
+    return start
+
+
 def bound_port(server):
     """The port the OS chose for a server started on port 0."""
     for attr in ("sockets",):
@@ -115,7 +156,10 @@ def bound_port(server):
 
 
 SERVERS = {"wsfast": wsfast_server, "wsfast-callback": wsfast_callback_server, "websockets": websockets_server,
-           "aiohttp": aiohttp_server, "picows": picows_server, "tcp": tcp_server}
+           "aiohttp": aiohttp_server, "picows": picows_server, "tcp": tcp_server,
+           "uvicorn-wsfast": uvicorn_server("wsfast.uvicorn:WebSocketProtocol"),
+           "uvicorn-sansio": uvicorn_server("websockets-sansio"),
+           "uvicorn-wsproto": uvicorn_server("wsproto")}
 
 
 async def main(impl, port):
@@ -124,7 +168,7 @@ async def main(impl, port):
         port = bound_port(server)
     print(f"READY {port}", flush=True)
     try:
-        await asyncio.Event().wait()
+        await (getattr(server, "serving", None) or asyncio.Event().wait())
     finally:
         del server
 
