@@ -297,6 +297,14 @@ class WebSocketProtocol(WebSocket):
         if events:
             return events.popleft()
         if self._accepted and not self._close_sent:
+            messages = self._messages
+            if messages:  # recv() inlined, as __anext__: a coroutine less per message
+                message = messages.popleft()
+                if messages or self._inbox.paused:
+                    self._taken(messages)
+                if type(message) is str:
+                    return {"type": "websocket.receive", "text": message}
+                return {"type": "websocket.receive", "bytes": message}
             try:
                 message = await self.recv()
             except ConnectionClosed as exc:
@@ -316,6 +324,18 @@ class WebSocketProtocol(WebSocket):
 
     async def _asgi_send(self, message: Message) -> None:
         kind = message["type"]
+        if (kind == "websocket.send" and self._accepted and not self._close_sent
+                and not self._writing_paused and not self._lost):
+            # The common case first: a message on an open connection.
+            data = message.get("bytes")
+            if data is None:
+                data = message.get("text")
+            if data is not None:
+                try:
+                    self.send_nowait(data)
+                except ConnectionClosed:
+                    raise ClientDisconnected() from None
+                return
         conn = self._conn
         if self._lost or (conn is not None and conn.state is State.CLOSED):
             raise ClientDisconnected()

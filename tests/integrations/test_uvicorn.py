@@ -7,10 +7,7 @@ resumes reading paused on a full queue."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from types import SimpleNamespace
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -20,30 +17,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 
 from helpers.aio import aio  # noqa: E402
 from helpers.hostile_peer import close_code, handshake  # noqa: E402
+from helpers.uvicorn_server import running  # noqa: E402
 
-PROTOCOL = "wsfast.uvicorn:WebSocketProtocol"
 PARSERS = ["h11"] + (["httptools"] if __import__("importlib").util.find_spec("httptools")
                      else [])
-
-
-@contextlib.asynccontextmanager
-async def running(app: Any, **options: Any) -> AsyncIterator[Any]:
-    """uvicorn serving ``app`` with wsfast's protocol on a free loopback port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, ws=PROTOCOL, lifespan="off", log_level="warning", **options)
-    server = uvicorn.Server(config)
-    task = asyncio.ensure_future(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), task.exception()
-            await asyncio.sleep(0.01)
-        host, port = sock.getsockname()
-        yield SimpleNamespace(url=f"ws://{host}:{port}/", sockets=[sock], server=server)
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 async def echo(scope: Any, receive: Any, send: Any) -> None:
