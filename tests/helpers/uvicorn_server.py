@@ -13,7 +13,8 @@ PROTOCOL = "wsfast.uvicorn:WebSocketProtocol"
 
 @contextlib.asynccontextmanager
 async def running(app: Any, **options: Any) -> AsyncIterator[Any]:
-    """uvicorn serving ``app`` with wsfast's protocol on a free loopback port."""
+    """uvicorn serving ``app`` with wsfast's protocol on a free loopback port;
+    its url is wss:// when the options give it TLS (ssl_certfile, ssl_keyfile)."""
     import uvicorn  # the tests that use this skip without it
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -25,7 +26,8 @@ async def running(app: Any, **options: Any) -> AsyncIterator[Any]:
             assert not task.done(), task.exception()
             await asyncio.sleep(0.01)
         host, port = sock.getsockname()
-        yield SimpleNamespace(url=f"ws://{host}:{port}/", sockets=[sock], server=server)
+        scheme = "wss" if config.is_ssl else "ws"
+        yield SimpleNamespace(url=f"{scheme}://{host}:{port}/", sockets=[sock], server=server)
     finally:
         server.should_exit = True
         await task

@@ -1,10 +1,14 @@
 """Real ASGI applications under uvicorn with wsfast's protocol: a FastAPI
 app (path parameter, dependency injection, JSON, a close with code and
-reason, an HTTP route beside the WebSocket one) and a Starlette app (its
+reason, HTTP routes beside the WebSocket one) and a Starlette app (its
 router and WebSocketEndpoint), driven by websockets' and aiohttp's clients,
-with and without permessage-deflate."""
+Node's ws and headless Chromium (on a page the app serves), over TCP and
+TLS, with and without permessage-deflate."""
 from __future__ import annotations
 
+import asyncio
+import json
+import ssl
 from typing import Any
 
 import pytest
@@ -16,16 +20,75 @@ from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 
 from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
-from fastapi import WebSocketException  # noqa: E402
+from fastapi import Request, WebSocketException  # noqa: E402
+from fastapi.responses import HTMLResponse  # noqa: E402
 
-from helpers.aio import aio  # noqa: E402
+from helpers.aio import aio, within  # noqa: E402
+from helpers.peers import headless_chromium, node_report  # noqa: E402
 from helpers.uvicorn_server import running  # noqa: E402
+
+# The exchange every client makes with the FastAPI app's room: three rounds
+# of a JSON request (echoed with the room's name) and a text (upper-cased),
+# then "bye", which the app answers with a close (4000, "bye from <room>").
+REQUESTS = [{"n": i, "text": "é" * 3000} for i in range(3)]
+MESSAGES = [m for r in REQUESTS for m in (json.dumps(r), "hello")] + ['{"op": "bye"}']
+
+# The page the FastAPI app serves at /page: it makes the exchange with
+# /rooms/browser on its own origin, then posts what it saw to /report.
+PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>wsfast under uvicorn</title>
+<script>
+const messages = MESSAGES;
+const report = { extensions: null, replies: [], close: null };
+const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/rooms/browser?token=secret');
+const next = () => { if (messages.length) ws.send(messages.shift()); };
+ws.onopen = () => { report.extensions = ws.extensions; next(); };
+ws.onmessage = (event) => { report.replies.push(event.data); next(); };
+ws.onclose = (event) => {
+  report.close = [event.code, event.reason];
+  report.clean = event.wasClean;
+  fetch('/report', { method: 'POST', headers: { 'content-type': 'application/json' },
+                     body: JSON.stringify(report) });
+};
+</script>
+""".replace("MESSAGES", json.dumps(MESSAGES))
+
+
+def check_exchange(report: dict[str, Any], room: str, deflate: bool) -> None:
+    """What a client saw of MESSAGES in ``room``: every reply, the app's
+    close, and permessage-deflate negotiated exactly when it was on."""
+    assert "error" not in report, report
+    replies = [json.loads(r) if r.startswith("{") else r for r in report["replies"]]
+    assert replies == [reply for request in REQUESTS
+                       for reply in ({"room": room, "echo": request}, "HELLO")]
+    assert report["close"] == [4000, f"bye from {room}"]
+    assert ("permessage-deflate" in (report["extensions"] or "")) == deflate, report["extensions"]
+
+
+async def websockets_exchange(url: str, **options: Any) -> dict[str, Any]:
+    """MESSAGES through websockets' client, reported as check_exchange wants."""
+    async with connect(url, **options) as ws:
+        replies = []
+        for message in MESSAGES[:-1]:
+            await ws.send(message)
+            replies.append(await ws.recv())
+        await ws.send(MESSAGES[-1])
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+    assert ws.response is not None
+    return {"extensions": ws.response.headers.get("Sec-WebSocket-Extensions"),
+            "replies": replies, "close": [ws.close_code, ws.close_reason]}
 
 
 def fastapi_app() -> Any:
     # FastAPI reads the endpoint's annotations (strings here, see the
     # __future__ import) in this module's globals: WebSocket is imported above.
     app = FastAPI()
+    # What the app saw: each room's scope (scheme, the extensions offered),
+    # and the reports the page posts.
+    app.state.seen = []
+    app.state.reports = asyncio.Queue()
 
     def token(token: str = "") -> str:  # a query parameter, injected
         if token != "secret":
@@ -36,8 +99,19 @@ def fastapi_app() -> Any:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/page")
+    async def page() -> HTMLResponse:
+        return HTMLResponse(PAGE)
+
+    @app.post("/report")
+    async def report(request: Request) -> dict[str, str]:
+        await app.state.reports.put(await request.json())
+        return {}
+
     @app.websocket("/rooms/{room}")
     async def room(websocket: WebSocket, room: str, _: str = Depends(token)) -> None:
+        app.state.seen.append({"scheme": websocket.scope["scheme"],
+                               "offer": websocket.headers.get("sec-websocket-extensions")})
         await websocket.accept()
         try:
             while True:
@@ -71,19 +145,13 @@ def starlette_app() -> Any:
 @pytest.mark.parametrize("deflate", [False, True])
 @aio
 async def test_fastapi_with_the_websockets_client(deflate: bool) -> None:
-    async with running(fastapi_app(), ws_per_message_deflate=deflate) as srv:
+    app = fastapi_app()
+    async with running(app, ws_per_message_deflate=deflate) as srv:
         compression = "deflate" if deflate else None
-        async with connect(srv.url + "rooms/lobby?token=secret", compression=compression) as ws:
-            for i in range(3):
-                await ws.send('{"n": %d, "text": "%s"}' % (i, "é" * 3000))
-                assert __import__("json").loads(await ws.recv()) == {
-                    "room": "lobby", "echo": {"n": i, "text": "é" * 3000}}
-                await ws.send("hello")
-                assert await ws.recv() == "HELLO"
-            await ws.send('{"op": "bye"}')
-            with pytest.raises(ConnectionClosed):
-                await ws.recv()
-        assert (ws.close_code, ws.close_reason) == (4000, "bye from lobby")
+        report = await websockets_exchange(srv.url + "rooms/lobby?token=secret",
+                                           compression=compression)
+        check_exchange(report, "lobby", deflate)
+        assert app.state.seen[0]["scheme"] == "ws"
         # The dependency refuses a bad token before accepting: an HTTP 403.
         with pytest.raises(InvalidStatus) as info:
             async with connect(srv.url + "rooms/lobby?token=wrong"):
@@ -123,3 +191,55 @@ async def test_starlette_endpoint_with_both_clients() -> None:
                 for data in payloads:
                     await ws.send_bytes(data)
                     assert (await ws.receive()).data == data[::-1]
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+@aio
+async def test_fastapi_with_the_node_ws_client(node: str, deflate: bool) -> None:
+    async with running(fastapi_app(), ws_per_message_deflate=deflate) as srv:
+        mode = "deflate" if deflate else "plain"
+        report = await node_report(node, "exchange.js", srv.url + "rooms/node?token=secret",
+                                   mode, json.dumps(MESSAGES))
+        check_exchange(report, "node", deflate)
+        refused = await node_report(node, "exchange.js", srv.url + "rooms/node?token=wrong",
+                                    mode, "[]")
+        assert refused == {"error": "status", "status": 403}
+
+
+# Chromium offers permessage-deflate on its own: it is negotiated exactly
+# when the server takes it. A cold start of Chromium can take a while: the
+# page is given 45 s of the test's 60.
+@pytest.mark.parametrize("deflate", [False, True])
+@within(60)
+async def test_fastapi_page_in_headless_chromium(chromium: str, deflate: bool) -> None:
+    app = fastapi_app()
+    async with running(app, ws_per_message_deflate=deflate) as srv:
+        page = srv.url.replace("ws://", "http://") + "page"
+        with headless_chromium(chromium, page):
+            report = await asyncio.wait_for(app.state.reports.get(), 45)
+    check_exchange(report, "browser", deflate)
+    assert report["clean"] is True
+    assert [seen["scheme"] for seen in app.state.seen] == ["ws"]
+    assert "permessage-deflate" in app.state.seen[0]["offer"]
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+@aio
+async def test_fastapi_over_tls(deflate: bool) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    app = fastapi_app()
+    with ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.tempfile() as pem:
+        async with running(app, ws_per_message_deflate=deflate,
+                           ssl_certfile=pem, ssl_keyfile=pem) as srv:
+            assert srv.url.startswith("wss://")
+            report = await websockets_exchange(srv.url + "rooms/tls?token=secret", ssl=client_ctx,
+                                               compression="deflate" if deflate else None)
+            check_exchange(report, "tls", deflate)
+            # The TLS is real: a client that does not trust the CA fails the handshake.
+            with pytest.raises(ssl.SSLCertVerificationError):
+                async with connect(srv.url + "rooms/tls?token=secret"):
+                    pass
+    assert [seen["scheme"] for seen in app.state.seen] == ["wss"]

@@ -4,30 +4,14 @@ import asyncio
 import functools
 import http.server
 import os
-import shutil
-import subprocess
-import time
-import tempfile
 import threading
 from pathlib import Path
 
 from helpers.aio import within
-from peers import HERE, stop
+from helpers.peers import headless_chromium
 from wsfast.asyncio import serve
 
-
-def remove_profile(path: str) -> None:
-    """Delete Chromium's profile; its helper processes can still be writing
-    to it for a moment after the browser process has exited."""
-    for _ in range(50):
-        try:
-            shutil.rmtree(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    shutil.rmtree(path, ignore_errors=True)
+HERE = Path(__file__).parent
 
 
 # A cold start of Chromium on a busy machine can take a while: the whole
@@ -56,21 +40,8 @@ async def test_chromium_echoes_through_wsfast(chromium):
     try:
         async with serve(handler, "127.0.0.1", 0, origins=[page_origin]) as server:
             ws_url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-            profile = tempfile.mkdtemp(prefix="wsfast-chromium-")
-            try:
-                proc = subprocess.Popen(
-                    [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", f"--user-data-dir={profile}",
-                     "--remote-debugging-port=0",  # keeps the browser running
-                     f"{page_origin}/browser_page.html?ws={ws_url}"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                try:
-                    await asyncio.wait_for(finished.wait(), 45)
-                finally:
-                    stop(proc)
-            finally:
-                remove_profile(profile)
+            with headless_chromium(chromium, f"{page_origin}/browser_page.html?ws={ws_url}"):
+                await asyncio.wait_for(finished.wait(), 45)
     finally:
         page_server.shutdown()
         page_server.server_close()

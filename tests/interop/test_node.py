@@ -1,13 +1,12 @@
 """Interop with Node's ws, both directions, with and without compression."""
 import asyncio
-import json
 import os
 import subprocess
 
 import pytest
 
 from helpers.aio import aio
-from peers import NODE_DIR, stop
+from helpers.peers import NODE_DIR, node_report, stop
 from wsfast.asyncio import connect, serve
 
 
@@ -26,11 +25,8 @@ async def test_node_client_to_wsfast_server(node, compression):
     closes.clear()  # an earlier test's close must not stand in for this one's
     async with serve(echo, "127.0.0.1", 0, compression=compression) as server:
         port = server.sockets[0].getsockname()[1]
-        proc = await asyncio.create_subprocess_exec(
-            node, str(NODE_DIR / "client.js"), f"ws://127.0.0.1:{port}/",
-            "deflate" if compression else "plain", stdout=subprocess.PIPE)
-        out, _ = await asyncio.wait_for(proc.communicate(), 30)
-    report = json.loads(out)
+        report = await node_report(node, "client.js", f"ws://127.0.0.1:{port}/",
+                                   "deflate" if compression else "plain")
     assert "error" not in report, report
     assert [e["ok"] for e in report["echoes"]] == [True] * 4
     assert report["echoes"][2]["length"] == 1024 * 1024
