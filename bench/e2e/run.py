@@ -2,7 +2,16 @@
 
     python bench/e2e/run.py [--connections 1 64] [--sizes 32 1024 65536]
                             [--depth 1] [--seconds 3] [--rounds 3]
-                            [--servers ...] [--json FILE]
+                            [--text] [--deflate] [--heap warm|fresh]
+                            [--loop uvloop|asyncio] [--servers ...]
+                            [--baseline SERVER] [--json FILE]
+
+A server named IMPL+patched is IMPL with ``wsfast.patch()`` applied to the
+library it runs on (servers.py). --text sends text messages, --deflate
+negotiates permessage-deflate (the generator compresses each message on its
+own and counts the server's compressed replies); --heap warm moves glibc's
+mmap threshold in each server before it serves, as a server that has run a
+while has it, --heap fresh leaves it where a new process has it.
 
 Each server runs pinned to CPU 0, the generator (loadgen.c, compiled on
 first use) to CPU 1. Rounds go
@@ -50,18 +59,24 @@ def loadgen_binary():
     src = HERE / "loadgen.c"
     if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
         exe.parent.mkdir(exist_ok=True)
-        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(exe), str(src)], check=True)
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(exe), str(src), "-lz"], check=True)
     return exe
 
 
-def one_run(impl, connections, size, seconds, depth=1):
+def load_env(args):
+    """The servers' side of the load options (read by servers.py)."""
+    return {"WSFAST_BENCH_DEFLATE": "1" if args.deflate else "0",
+            "WSFAST_BENCH_HEAP": args.heap, "WSFAST_BENCH_LOOP": args.loop}
+
+
+def one_run(impl, connections, size, seconds, depth=1, flags=(), env=None):
     # The server's stderr goes to a file, shown only if it fails to start:
     # some servers log every write to a connection the generator has just
     # closed at the end of a run.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), impl, "0", "0"],
                               stdout=subprocess.PIPE, stderr=log, text=True,
-                              env={**ENV, "PORT0": "1"})
+                              env={**ENV, **(env or {})})
     try:
         port = None
         line = server.stdout.readline()
@@ -71,7 +86,7 @@ def one_run(impl, connections, size, seconds, depth=1):
             log.seek(0)
             raise RuntimeError(f"{impl} server did not start: {line!r}\n{log.read()[-2000:]}")
         cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
-               str(size), str(depth), str(seconds)] + (["raw"] if impl == "tcp" else [])
+               str(size), str(depth), str(seconds)] + (["raw"] if impl == "tcp" else list(flags))
         start_cpu, start_busy = cpu_seconds(server.pid), machine_busy_seconds()
         start = time.monotonic()
         out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=seconds + 60)
@@ -81,6 +96,9 @@ def one_run(impl, connections, size, seconds, depth=1):
         if out.returncode != 0:
             raise RuntimeError(f"load generator failed against {impl}: {out.stderr[-500:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        # A server may leave small messages uncompressed (RFC 7692 6: RSV1
+        # is per message); the table shows the share it compressed.
+        result["compressed_share"] = result["compressed_echoes"] / max(1, result["echoes"])
         result["server_cpu"] = server_seconds / elapsed
         # What the rest of the machine used meanwhile, as a share of all its
         # cores: on a shared machine the server and the generator get only
@@ -104,6 +122,10 @@ def add_load_arguments(p):
                    help="messages in flight per connection (1: each waits for its echo)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--text", action="store_true", help="text messages (default: binary)")
+    p.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
+    p.add_argument("--heap", choices=["warm", "fresh"], default="warm")
+    p.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     p.add_argument("--json", type=Path)
 
 
@@ -111,14 +133,20 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     add_load_arguments(p)
     p.add_argument("--servers", nargs="+", default=SERVERS)
+    p.add_argument("--baseline", default="websockets", help="the server of the ratio column")
     args = p.parse_args()
+    flags = [f for f in ("text", "deflate") if getattr(args, f)]
+    if not args.text and any(s.startswith("fastapi") for s in args.servers):
+        p.error("the fastapi rows echo with receive_text/send_text: add --text")
+    env = load_env(args)
     results = []
     for connections in args.connections:
         for size in args.sizes:
             runs = {impl: [] for impl in args.servers}
             for _ in range(args.rounds):
                 for impl in args.servers:
-                    runs[impl].append(one_run(impl, connections, size, args.seconds, args.depth))
+                    runs[impl].append(one_run(impl, connections, size, args.seconds, args.depth,
+                                              flags, env))
             cell = {}
             for impl, rs in runs.items():
                 rate = statistics.median(r["messages_per_s"] for r in rs)
@@ -129,26 +157,33 @@ def main():
                 # shared machine, where waiting for a CPU inflates latency.
                 per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
                                             for r in rs)
+                deflated = statistics.median(r.get("compressed_share", 0.0) for r in rs)
                 cell[impl] = rate
                 results.append({"connections": connections, "size": size, "depth": args.depth,
-                                "server": impl,
+                                "server": impl, "text": args.text, "deflate": args.deflate,
+                                "heap": args.heap, "loop": args.loop,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
                                 "cpu_us_per_message": per_msg, "other_cpu": other,
+                                "compressed_share": deflated,
                                 "runs": [r["messages_per_s"] for r in rs]})
-            print(f"\n{connections} connection(s), {size} B messages, {args.depth} in flight each "
-                  f"(median of {args.rounds} x {args.seconds:g} s)")
-            print(f"  {'server':<16} {'msg/s':>10} {'MB/s':>8} {'srv CPU':>8} {'gen CPU':>8} "
-                  f"{'others':>7} {'CPU us/msg':>10} {'x websockets':>13} {'x picows':>9}")
+            kind = " ".join(flags + [f"{args.heap} heap", args.loop])
+            print(f"\n{connections} connection(s), {size} B messages, {args.depth} in flight each, "
+                  f"{kind} (median of {args.rounds} x {args.seconds:g} s; spread min-max)")
+            base = f"x {args.baseline}"
+            print(f"  {'server':<22} {'msg/s':>10} {'spread':>15} {'MB/s':>8} {'srv CPU':>8} "
+                  f"{'gen CPU':>8} {'others':>7} {'CPU us/msg':>10} {base:>{len(base)}}"
+                  + ("  deflated" if args.deflate else ""))
             for impl in args.servers:
                 rate = cell[impl]
                 row = next(r for r in results[::-1] if r["server"] == impl
                            and r["size"] == size and r["connections"] == connections)
-                ws = rate / cell["websockets"] if cell.get("websockets") else float("nan")
-                pw = rate / cell["picows"] if cell.get("picows") else float("nan")
-                print(f"  {impl:<16} {rate:10.0f} {rate * size / 1e6:8.1f} "
+                ratio = rate / cell[args.baseline] if cell.get(args.baseline) else float("nan")
+                spread = f"{min(row['runs']) / 1e3:.1f}-{max(row['runs']) / 1e3:.1f}k"
+                print(f"  {impl:<22} {rate:10.0f} {spread:>15} {rate * size / 1e6:8.1f} "
                       f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} "
                       f"{row['other_cpu']:7.0%} {row['cpu_us_per_message']:10.1f} "
-                      f"{ws:13.2f} {pw:9.2f}")
+                      f"{ratio:{len(base)}.2f}"
+                      + (f"  {row['compressed_share']:8.0%}" if args.deflate else ""))
             if max(r["other_cpu"] for r in results[-len(args.servers):]) > 0.1:
                 print("  (other processes used over 10% of the machine meanwhile: the absolute "
                       "rates are low, compare the rows)")

@@ -6,12 +6,21 @@ Prints READY when listening; runs until killed. Every server echoes each
 message with the same type, runs on uvloop when it is installed, and pins
 itself to CPU when given, so the load generator gets the other core.
 With WSFAST_PATCH set to library names (comma-separated) it calls
-``wsfast.patch()`` on them first (bench/test_bench_patch.py's "after").
+``wsfast.patch()`` on them first (bench/test_bench_patch.py's "after");
+IMPL+patched patches the library that IMPL runs on.
+
+The environment sets the rest of the load (bench/e2e/run.py sets it):
+WSFAST_BENCH_DEFLATE=1 enables permessage-deflate where the server has it;
+WSFAST_BENCH_HEAP=warm frees a large block first, so that glibc's mmap
+threshold has moved as in a server that has run a while (fresh: left alone);
+WSFAST_BENCH_LOOP=asyncio runs on asyncio's own loop instead of uvloop.
 """
 import asyncio
 import contextlib
 import os
 import sys
+
+DEFLATE = os.environ.get("WSFAST_BENCH_DEFLATE") == "1"
 
 
 async def wsfast_server(port):
@@ -21,8 +30,8 @@ async def wsfast_server(port):
         async for message in ws:
             await ws.send(message)
 
-    server = await serve(echo, "127.0.0.1", port, compression=None, max_message_size=None,
-                         ping_interval=None, max_queue=64)
+    server = await serve(echo, "127.0.0.1", port, compression="deflate" if DEFLATE else None,
+                         max_message_size=None, ping_interval=None, max_queue=64)
     return server
 
 
@@ -34,8 +43,8 @@ async def wsfast_callback_server(port):
         ws.on_message = ws.send_nowait
         await ws.wait_closed()
 
-    return await serve(echo, "127.0.0.1", port, compression=None, max_message_size=None,
-                       ping_interval=None)
+    return await serve(echo, "127.0.0.1", port, compression="deflate" if DEFLATE else None,
+                       max_message_size=None, ping_interval=None)
 
 
 async def websockets_server(port):
@@ -49,15 +58,15 @@ async def websockets_server(port):
             async for message in ws:
                 await ws.send(message)
 
-    return await serve(echo, "127.0.0.1", port, compression=None, max_size=None,
-                       ping_interval=None)
+    return await serve(echo, "127.0.0.1", port, compression="deflate" if DEFLATE else None,
+                       max_size=None, ping_interval=None)
 
 
 async def aiohttp_server(port):
     from aiohttp import WSMsgType, web
 
     async def handler(request):
-        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True, compress=DEFLATE)
         await ws.prepare(request)
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
@@ -77,6 +86,8 @@ async def aiohttp_server(port):
 
 async def picows_server(port):
     import picows
+    if DEFLATE:
+        sys.exit("picows has no permessage-deflate")
 
     class Echo(picows.WSListener):
         def on_ws_frame(self, transport, frame):
@@ -120,10 +131,26 @@ async def asgi_echo(scope, receive, send):
             return
 
 
-def uvicorn_server(ws):
+def fastapi_echo():
+    """A FastAPI endpoint as its users write one: text in, text out."""
+    from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+    app = FastAPI()
+
+    @app.websocket("/")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+
+    return app
+
+
+def uvicorn_server(ws, app=None):
     """uvicorn with WebSocket protocol ``ws`` (its own, or wsfast's) and its
-    default HTTP parser, serving asgi_echo; uvicorn's defaults otherwise,
-    except no compression and no keepalive pings, as the other rows."""
+    default HTTP parser, serving ``app()`` (asgi_echo by default); uvicorn's
+    defaults otherwise, except no keepalive pings, as the other rows."""
     async def start(port):
         import socket
         from types import SimpleNamespace
@@ -132,9 +159,9 @@ def uvicorn_server(ws):
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
-        config = uvicorn.Config(asgi_echo, ws=ws, lifespan="off", log_level="error",
-                                ws_per_message_deflate=False, ws_ping_interval=None,
-                                loop="none")
+        config = uvicorn.Config(app() if app else asgi_echo, ws=ws, lifespan="off",
+                                log_level="error", ws_per_message_deflate=DEFLATE,
+                                ws_ping_interval=None, loop="none")
         server = uvicorn.Server(config)
         task = asyncio.ensure_future(server.serve(sockets=[sock]))
         while not server.started:
@@ -159,7 +186,20 @@ SERVERS = {"wsfast": wsfast_server, "wsfast-callback": wsfast_callback_server, "
            "aiohttp": aiohttp_server, "picows": picows_server, "tcp": tcp_server,
            "uvicorn-wsfast": uvicorn_server("wsfast.uvicorn:WebSocketProtocol"),
            "uvicorn-sansio": uvicorn_server("websockets-sansio"),
-           "uvicorn-wsproto": uvicorn_server("wsproto")}
+           "uvicorn-wsproto": uvicorn_server("wsproto"),
+           "fastapi-wsfast": uvicorn_server("wsfast.uvicorn:WebSocketProtocol", fastapi_echo),
+           "fastapi-sansio": uvicorn_server("websockets-sansio", fastapi_echo)}
+# The library each server runs on, for IMPL+patched.
+LIBRARY = {"websockets": "websockets", "aiohttp": "aiohttp", "uvicorn-sansio": "websockets",
+           "uvicorn-wsproto": "wsproto", "fastapi-sansio": "websockets"}
+
+
+def warm_heap():
+    """Free one block above glibc's mmap threshold: the threshold then rises
+    to its size (and the trim threshold to twice it), as it does in a server
+    once some large read buffer or message has been freed."""
+    block = bytearray(16 << 20)
+    del block
 
 
 async def main(impl, port):
@@ -175,6 +215,11 @@ async def main(impl, port):
 
 if __name__ == "__main__":
     impl, port = sys.argv[1], int(sys.argv[2])
+    if impl.endswith("+patched"):
+        impl = impl[:-len("+patched")]
+        os.environ["WSFAST_PATCH"] = LIBRARY[impl]
+    if os.environ.get("WSFAST_BENCH_HEAP") == "warm":
+        warm_heap()
     if os.environ.get("WSFAST_PATCH"):
         import wsfast
         names = os.environ["WSFAST_PATCH"].split(",")
@@ -183,7 +228,10 @@ if __name__ == "__main__":
     if len(sys.argv) > 3:
         os.sched_setaffinity(0, {int(sys.argv[3])})
     try:
+        if os.environ.get("WSFAST_BENCH_LOOP") == "asyncio":
+            raise ImportError
         import uvloop
-        uvloop.run(main(impl, port))
     except ImportError:
         asyncio.run(main(impl, port))
+    else:
+        uvloop.run(main(impl, port))
