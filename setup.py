@@ -71,14 +71,17 @@ def extensions():
             raise
         sys.stderr.write(WARNING.format(reason=f"Cython is missing: {exc}"))
         return []
-    # The kernel binding (csrc/ and nothing else), the Inbox, and the asyncio
-    # MessagePump, which cimports both (wsfast/_speedups.pxd, _inbox.pxd): the
-    # header of csrc/ is seen by all three, its code linked into the first.
+    # The kernel binding (csrc/ and nothing else), the Inbox, the asyncio
+    # MessagePump, which cimports both (wsfast/_speedups.pxd, _inbox.pxd), and
+    # the aiohttp reader's loop (cimports the parser): the header of csrc/ is
+    # seen by all, its code linked into the first.
     exts = [
         Extension("wsfast._speedups", ["wsfast/_speedups.pyx"] + sorted(glob.glob("csrc/*.c")),
                   include_dirs=["csrc"]),
         Extension("wsfast._inbox", ["wsfast/_inbox.pyx"]),
         Extension("wsfast.asyncio._pump", ["wsfast/asyncio/_pump.pyx"], include_dirs=["csrc"]),
+        Extension("wsfast.integrations._aiohttp_feed", ["wsfast/integrations/_aiohttp_feed.pyx"],
+                  include_dirs=["csrc"]),
     ]
     return cythonize(exts, compiler_directives={"language_level": "3"}, quiet=True)
 

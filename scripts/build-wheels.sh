@@ -94,14 +94,15 @@ build_and_test_wheel() {  # build_and_test_wheel PYTHON TAG
     "$OUT/tools/bin/auditwheel" show "$wheel" > "$OUT/auditwheel-show.log" && head -n 4 "$OUT/auditwheel-show.log"
     "$OUT/tools/bin/check-wheel-contents" "$wheel"
     local modules
-    # Exactly the three extension modules, each for this tag and no other.
+    # Exactly the four extension modules, each for this tag and no other.
     modules=$("$OUT/tools/bin/python" -c 'import sys, zipfile; print(" ".join(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.endswith((".so", ".pyd")))))' "$wheel")
     local got
     read -r -a got <<< "$modules"
-    [[ ${#got[@]} == 3 && ${got[0]} == "wsfast/_inbox.cpython-${tag#cp}-"*.so \
+    [[ ${#got[@]} == 4 && ${got[0]} == "wsfast/_inbox.cpython-${tag#cp}-"*.so \
         && ${got[1]} == "wsfast/_speedups.cpython-${tag#cp}-"*.so \
-        && ${got[2]} == "wsfast/asyncio/_pump.cpython-${tag#cp}-"*.so ]] \
-        || { echo "the $tag wheel should hold exactly its own three extension modules, not: $modules"; exit 1; }
+        && ${got[2]} == "wsfast/asyncio/_pump.cpython-${tag#cp}-"*.so \
+        && ${got[3]} == "wsfast/integrations/_aiohttp_feed.cpython-${tag#cp}-"*.so ]] \
+        || { echo "the $tag wheel should hold exactly its own four extension modules, not: $modules"; exit 1; }
     "$OUT/tools/bin/twine" check --strict "$wheel"
     check_version "$(basename "$wheel")" "$(metadata_version "$wheel")"
     summary "$(basename "$wheel")"

@@ -51,6 +51,17 @@ SUITES: dict[str, tuple[str, list[str], list[str]]] = {
 }
 # Environment each library's tests need (autobahn's pick their framework).
 ENV = {"autobahn": {"USE_ASYNCIO": "1"}}
+# Tests that check one of the library's private names, which the patch
+# replaces: not run patched. Each says what checks the same behaviour instead.
+PRIVATE: dict[str, dict[str, str]] = {
+    "aiohttp": {
+        name: "asserts queue._stalled_reader, the hook by which aiohttp's own reader "
+              "stalls on a full queue (wsfast's stalls through a gate on the queue's "
+              "protocol): tests/integrations/test_patch.py::"
+              "test_aiohttp_messages_kept_back_survive_connection_loss checks the same"
+        for name in ("test_stalled_parser_outlives_connection_lost",
+                     "test_stashed_frames_survive_connection_loss")},
+}
 
 
 def log(*args: object) -> None:
@@ -96,6 +107,8 @@ def run_pytest(name: str, cwd: Path, targets: list[str], extra: list[str], patch
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(HERE.parent)])
         env["WSFAST_PATCH"] = name
         cmd += ["-p", "wsfast_library_plugin"]
+        if PRIVATE.get(name):
+            cmd += ["-k", " and ".join(f"not {test}" for test in PRIVATE[name])]
     cmd += targets
     proc = subprocess.run(cmd, cwd=cwd, env=env, timeout=TIMEOUT, capture_output=True,
                           text=True)
@@ -195,8 +208,13 @@ def main() -> int:
             else:
                 before = run_pytest(name, cwd, targets, extra, False, source == "installed")
                 after = run_pytest(name, cwd, targets, extra, True, source == "installed")
+            private = PRIVATE.get(name, {})
+            unrun = sorted(t for t in before if t.split("::")[-1].split("[")[0] in private)
             broken = sorted(t for t, o in before.items()
-                            if o == "passed" and after.get(t) != "passed")
+                            if o == "passed" and after.get(t) != "passed" and t not in unrun)
+            for test_id in unrun:
+                log(f"    not run patched: {test_id}: "
+                    f"{private[test_id.split('::')[-1].split('[')[0]]}")
             summary.append((name, version, counts(before), counts(after)))
             totals["passed"] += sum(o == "passed" for o in after.values())
             totals["failed"] += sum(o in ("failed", "error") for o in after.values())

@@ -27,8 +27,9 @@ trap 'rm -rf "$work"' EXIT
 CC=gcc WSFAST_SANITIZE=1 WSFAST_REQUIRE_EXTENSIONS=1 .venv/bin/python setup.py -q build_ext \
     --force --build-lib "$work/lib" --build-temp "$work/tmp" >"$work/build.log" 2>&1 \
     || { cat "$work/build.log"; exit 1; }
-# Every extension module: the kernel binding, the Inbox, the asyncio pump.
-modules=(wsfast/_speedups wsfast/_inbox wsfast/asyncio/_pump)
+# Every extension module: the kernel binding, the Inbox, the asyncio pump,
+# the aiohttp reader's loop.
+modules=(wsfast/_speedups wsfast/_inbox wsfast/asyncio/_pump wsfast/integrations/_aiohttp_feed)
 for m in "${modules[@]}"; do
     if command -v nm >/dev/null && ! nm -D "$work"/lib/$m.*.so | grep __asan_init >/dev/null; then
         echo "sanitize: $m was built without AddressSanitizer"
@@ -50,7 +51,8 @@ export WSFAST_REQUIRE_EXTENSIONS=1
 export WSFAST_HYPOTHESIS_EXAMPLES=${WSFAST_HYPOTHESIS_EXAMPLES:-100}
 sanitized() { LD_PRELOAD=$libasan "$repo/.venv/bin/python" "$@"; }
 sanitized -c 'import sys, wsfast._speedups as s, wsfast._inbox as i, wsfast.asyncio._pump as p
-for m in (s, i, p): assert m.__file__.startswith(sys.argv[1]), m.__file__' "$work/run"
+import wsfast.integrations._aiohttp_feed as a
+for m in (s, i, p, a): assert m.__file__.startswith(sys.argv[1]), m.__file__' "$work/run"
 # Chromium and Node do not start with libasan preloaded (it is inherited by
 # every child process); their wsfast side is the same code the Python-peer
 # interop tests run here.

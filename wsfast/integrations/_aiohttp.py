@@ -11,9 +11,9 @@ same limits and the same ``WebSocketError`` close codes, the same
 back-pressure on the data queue. It is installed where aiohttp constructs
 readers: ``aiohttp.web_ws`` (server side) and ``aiohttp.client`` (client
 side); every other binding, which aiohttp's own tests use, stays as it was.
-Those two modules also get aiohttp's own Python ``WebSocketDataQueue``
-(``aiohttp._websocket.reader_py``) in place of the compiled one, whose
-back-pressure handshake with its reader is closed to Python code.
+aiohttp's queue stays, compiled or not: the reader stalls on a full queue
+through a gate in front of the queue's protocol (see ``ResumeGate``), as
+aiohttp's compiled reader does through a hook that only C code can set.
 
 The writer masks what a client sends with ``websocket_mask(mask, data:
 bytearray) -> None`` (in place), bound in ``aiohttp._websocket.writer``.
@@ -28,9 +28,7 @@ import importlib
 import inspect
 import os
 import re
-import weakref
-from collections import deque
-from typing import Any, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable
 
 from wsfast import _impl
 from wsfast.errors import ProtocolError
@@ -38,11 +36,15 @@ from wsfast.frames import FrameParser
 from wsfast.integrations._registry import (Mismatch, Target, require_attr, require_version,
                                            same_results)
 
+if TYPE_CHECKING:
+    from wsfast.integrations._aiohttp_feed import ReaderLoop
+else:
+    ReaderLoop = _impl.twin("wsfast.integrations._aiohttp_feed",
+                            "wsfast.integrations._aiohttp_feed_py").ReaderLoop
+
 _mask_into = _impl.mask_into
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
-NO_ERROR: Tuple[bool, bytes] = (False, b"")
-ERROR: Tuple[bool, bytes] = (True, b"")
 
 
 def websocket_mask(mask: bytes, data: bytearray) -> None:
@@ -56,11 +58,14 @@ class _Aiohttp:
     models: Any = None
     helpers: Any = None
     compression: Any = None
-    queue: Any = None
+    message: Any = None  # WSMessage
+    text: Any = None  # WSMsgType.TEXT
+    binary: Any = None  # WSMsgType.BINARY
 
 
-class WebSocketReader:
-    """aiohttp's WebSocketReader interface on wsfast's FrameParser.
+class WebSocketReader(ReaderLoop):
+    """aiohttp's WebSocketReader interface on wsfast's FrameParser; its
+    per-read loop is ReaderLoop's (C, or its twin), the rest is here.
 
     ``ROLE`` is the side this reader parses for: "server" readers expect
     masked frames from clients, "client" readers unmasked ones.
@@ -70,68 +75,28 @@ class WebSocketReader:
 
     def __init__(self, queue: Any, max_msg_size: int, compress: bool,
                  decode_text: bool = True) -> None:
-        self.queue = queue
-        self._max_msg_size = max_msg_size
-        self._compress = compress
-        self._decode_text = decode_text
         # aiohttp refuses a data frame once the message would reach
         # max_msg_size (">="); wsfast's limit refuses what exceeds it (">").
-        self._parser = FrameParser(
+        parser = FrameParser(
             self.ROLE, max_frame_size=None,
             max_message_size=max_msg_size - 1 if max_msg_size else None,
             rsv1_allowed=bool(compress), validate_utf8=bool(decode_text))
-        try:  # a compiled aiohttp queue keeps this attribute to itself
-            queue._stalled_reader = None
-            self._can_stall = True
-        except AttributeError:
-            self._can_stall = False
-        self._exc: Optional[BaseException] = None
-        self._pending: deque[Any] = deque()  # parsed, not yet handed to the queue
-        self._pending_error: Optional[BaseException] = None
-        self._weak_self = weakref.ref(self)
+        # Whole one-frame messages come back as their payload (str for text:
+        # wsfast's parser decodes text itself), so only with decode_text.
+        super().__init__(queue, parser, bool(decode_text), _Aiohttp.message, _Aiohttp.text,
+                         _Aiohttp.binary, _Aiohttp.helpers.set_exception)
+        self._max_msg_size = max_msg_size
+        self._compress = compress
+        self._decode_text = decode_text
         self._opcode = OP_CONTINUATION  # of the message in progress
         self._compressed = False
         self._fragments: list[bytes] = []
         self._decompressobj: Any = None
 
-    def feed_eof(self) -> None:
-        """The connection ended: no more messages."""
-        self.queue.feed_eof()
-
-    def feed_data(self, data: Any) -> Tuple[bool, bytes]:
-        """Parse data; queue every message it completes. ``(True, ...)`` on error."""
-        if self._exc is not None:
-            return True, bytes(data)
-        try:
-            self._feed(data)
-        except Exception as exc:
-            self._exc = exc
-            _Aiohttp.helpers.set_exception(self.queue, exc)
-            return ERROR
-        return NO_ERROR
-
-    def _feed(self, data: Any) -> None:
-        queue = self.queue
-        can_stall = self._can_stall
-        if can_stall:
-            queue._stalled_reader = None
-        if data:
-            try:
-                self._pending.extend(self._parser.feed(data))
-            except ProtocolError as exc:
-                self._pending.extend(getattr(exc, "frames", ()))
-                self._pending_error = _Aiohttp.models.WebSocketError(
-                    _close_code(exc.close_code), _aiohttp_text(exc.reason))
-        pending = self._pending
-        while pending:
-            if can_stall and queue._size > queue._limit:
-                # The queue is over its high-water mark: keep the rest until
-                # the queue drains and calls feed_data(b"") (aiohttp's stall).
-                queue._stalled_reader = self._weak_self
-                return
-            self._handle_frame(pending.popleft())
-        if self._pending_error is not None:
-            raise self._pending_error
+    def _protocol_error(self, exc: ProtocolError) -> BaseException:
+        """What the queue fails with: aiohttp's error for the same violation."""
+        return _Aiohttp.models.WebSocketError(  # type: ignore[no-any-return]
+            _close_code(exc.close_code), _aiohttp_text(exc.reason))
 
     def _handle_frame(self, frame: Any) -> None:
         models = _Aiohttp.models
@@ -254,9 +219,9 @@ def _close_message(payload: bytes) -> Any:
 _ALLOWED_CLOSE_CODES: frozenset[int] = frozenset()
 
 
-def _reader_self_check(original: type, original_queue: type, ours: type,
-                       masked: bool) -> None:
-    """Feed the same frames to aiohttp's reader and ours; compare the queues."""
+def _reader_self_check(original: type, queue_cls: type, ours: type, masked: bool) -> None:
+    """Feed the same frames to aiohttp's reader and ours, each on a queue of
+    the class aiohttp uses; compare the queues."""
     key = os.urandom(4)
 
     def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
@@ -269,7 +234,7 @@ def _reader_self_check(original: type, original_queue: type, ours: type,
             frame(OP_BINARY, b"\x00\x01", fin=False) + frame(OP_CONTINUATION, b"\xff") +
             frame(OP_CLOSE, b"\x03\xe8bye"))
     results = []
-    for cls, queue_cls in ((original, original_queue), (ours, _Aiohttp.queue)):
+    for cls in (original, ours):
         queue = queue_cls(_SelfCheckProtocol(), 1 << 16, loop=None)
         reader = cls(queue, 1 << 16, compress=True, decode_text=True)
         outcome = [reader.feed_data(wire[:3]), reader.feed_data(wire[3:])]
@@ -319,8 +284,6 @@ def plan() -> list[Target]:
     _Aiohttp.models = importlib.import_module("aiohttp._websocket.models")
     _Aiohttp.helpers = importlib.import_module("aiohttp.helpers")
     _Aiohttp.compression = importlib.import_module("aiohttp.compression_utils")
-    _Aiohttp.queue = require_attr(importlib.import_module("aiohttp._websocket.reader_py"),
-                                  "WebSocketDataQueue")
     for module, names in ((_Aiohttp.models, ("WebSocketError", "WSCloseCode", "WSMessage",
                                              "WSMessageTextBytes", "WSMsgType",
                                              "WS_DEFLATE_TRAILING")),
@@ -329,12 +292,14 @@ def plan() -> list[Target]:
         for name in names:
             require_attr(module, name)
     _ALLOWED_CLOSE_CODES = frozenset(int(c) for c in _Aiohttp.models.WSCloseCode)
+    _Aiohttp.message = _Aiohttp.models.WSMessage
+    _Aiohttp.text = _Aiohttp.models.WSMsgType.TEXT
+    _Aiohttp.binary = _Aiohttp.models.WSMsgType.BINARY
 
     web_ws = importlib.import_module("aiohttp.web_ws")
     client = importlib.import_module("aiohttp.client")
     for module, ours in ((web_ws, WebSocketReader), (client, ClientWebSocketReader)):
         require_attr(module, "WebSocketDataQueue")
-        targets.append(Target(module, "WebSocketDataQueue", _Aiohttp.queue, sweep=False))
         original = require_attr(module, "WebSocketReader")
         params = _init_params(original)
         if params[:4] != ["queue", "max_msg_size", "compress", "decode_text"]:
