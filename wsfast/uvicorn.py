@@ -86,6 +86,14 @@ class WebSocketProtocol(WebSocket):
         self._close_timer: Optional[asyncio.TimerHandle] = None
         # A denial response started: status, headers, the body so far.
         self._denial: Optional[tuple[int, list[tuple[str, str]], list[bytes]]] = None
+        # From the 101 until the connection is lost (None before and after):
+        # send_nowait as _opened_with left it (the MessagePump's), for the
+        # common case of send(), as an attribute load, not a method lookup.
+        self._send_message: Any = None
+        # True from when the Inbox pauses reading until it resumes it: so
+        # True whenever the Inbox is paused (a True that outlives a close
+        # only costs a consumed() that does nothing).
+        self._maybe_paused = False
 
     # --- uvicorn's side ------------------------------------------------------
 
@@ -106,6 +114,14 @@ class WebSocketProtocol(WebSocket):
             self._pump.data_received(data)
         else:
             super().data_received(data)
+
+    def _pause_reading(self) -> None:
+        self._maybe_paused = True
+        super()._pause_reading()
+
+    def _resume_reading(self) -> None:
+        self._maybe_paused = False
+        super()._resume_reading()
 
     def _close_then_wait(self, code: int, reason: str) -> None:
         """Send our Close; the peer's, or close_timeout, ends the connection.
@@ -137,6 +153,7 @@ class WebSocketProtocol(WebSocket):
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        self._send_message = None  # it holds the pump, which holds this object
         self.connections.discard(self)
         if not self._accepted:
             self._asgi_event({"type": "websocket.disconnect", "code": 1006})
@@ -297,21 +314,28 @@ class WebSocketProtocol(WebSocket):
         if events:
             return events.popleft()
         if self._accepted and not self._close_sent:
+            # recv() inlined, as __anext__, and _taken() too: a coroutine and
+            # a call less per message.
             messages = self._messages
-            if messages:  # recv() inlined, as __anext__: a coroutine less per message
-                message = messages.popleft()
-                if messages or self._inbox.paused:
-                    self._taken(messages)
-                if type(message) is str:
-                    return {"type": "websocket.receive", "text": message}
-                return {"type": "websocket.receive", "bytes": message}
-            try:
-                message = await self.recv()
-            except ConnectionClosed as exc:
-                self._close_sent = True
-                if events:  # a shutdown or the app's close came first: its code
-                    return events.popleft()
-                return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
+            if not messages:
+                try:
+                    while not messages:
+                        await self._message_waiter()
+                except ConnectionClosed as exc:
+                    self._close_sent = True
+                    if events:  # a shutdown or the app's close came first: its code
+                        return events.popleft()
+                    return {"type": "websocket.disconnect", "code": exc.code,
+                            "reason": exc.reason}
+            message = messages.popleft()
+            if messages:
+                # The app will likely answer each in turn before it waits
+                # again: its writes go out together.
+                pump = self._pump
+                if pump is not None:
+                    pump.cork()
+            if self._maybe_paused:  # a plain attribute: cheaper than inbox.paused
+                self._inbox.consumed()
             if type(message) is str:
                 return {"type": "websocket.receive", "text": message}
             return {"type": "websocket.receive", "bytes": message}
@@ -324,15 +348,16 @@ class WebSocketProtocol(WebSocket):
 
     async def _asgi_send(self, message: Message) -> None:
         kind = message["type"]
-        if (kind == "websocket.send" and self._accepted and not self._close_sent
-                and not self._writing_paused and not self._lost):
+        send = self._send_message  # not None: accepted and not lost
+        if (kind == "websocket.send" and send is not None and not self._close_sent
+                and not self._writing_paused):
             # The common case first: a message on an open connection.
             data = message.get("bytes")
             if data is None:
                 data = message.get("text")
             if data is not None:
                 try:
-                    self.send_nowait(data)
+                    send(data)
                 except ConnectionClosed:
                     raise ClientDisconnected() from None
                 return
@@ -413,3 +438,5 @@ class WebSocketProtocol(WebSocket):
         leftover, hs.leftover = hs.leftover, b""
         transport.resume_reading()
         self._opened_with(conn, leftover)
+        if not self._lost:
+            self._send_message = self.send_nowait
