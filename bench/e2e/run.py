@@ -143,8 +143,10 @@ def main():
     for connections in args.connections:
         for size in args.sizes:
             runs = {impl: [] for impl in args.servers}
-            for _ in range(args.rounds):
-                for impl in args.servers:
+            for round_ in range(args.rounds):
+                # Every other round in reverse (ABBA): a drift in the machine's
+                # speed falls on both sides of each pair.
+                for impl in args.servers[::-1] if round_ % 2 else args.servers:
                     runs[impl].append(one_run(impl, connections, size, args.seconds, args.depth,
                                               flags, env))
             cell = {}
@@ -158,13 +160,20 @@ def main():
                 per_msg = statistics.median(r["server_cpu"] / r["messages_per_s"] * 1e6
                                             for r in rs)
                 deflated = statistics.median(r.get("compressed_share", 0.0) for r in rs)
+                # IMPL+patched against IMPL: the median of the ratios within
+                # each round, steadier than the ratio of the medians.
+                plain = runs.get(impl.removesuffix("+patched")) if impl.endswith("+patched") else None
+                ratios = [a["messages_per_s"] / b["messages_per_s"]
+                          for a, b in zip(rs, plain)] if plain else []
+                paired = statistics.median(ratios) if ratios else None
                 cell[impl] = rate
                 results.append({"connections": connections, "size": size, "depth": args.depth,
                                 "server": impl, "text": args.text, "deflate": args.deflate,
                                 "heap": args.heap, "loop": args.loop,
                                 "messages_per_s": rate, "server_cpu": cpu, "loadgen_cpu": gen,
                                 "cpu_us_per_message": per_msg, "other_cpu": other,
-                                "compressed_share": deflated,
+                                "compressed_share": deflated, "patched_ratio": paired,
+                                "patched_ratios": ratios,
                                 "runs": [r["messages_per_s"] for r in rs]})
             kind = " ".join(flags + [f"{args.heap} heap", args.loop])
             print(f"\n{connections} connection(s), {size} B messages, {args.depth} in flight each, "
@@ -172,7 +181,7 @@ def main():
             base = f"x {args.baseline}"
             print(f"  {'server':<22} {'msg/s':>10} {'spread':>15} {'MB/s':>8} {'srv CPU':>8} "
                   f"{'gen CPU':>8} {'others':>7} {'CPU us/msg':>10} {base:>{len(base)}}"
-                  + ("  deflated" if args.deflate else ""))
+                  + ("  deflated" if args.deflate else "") + "  x unpatched (paired)")
             for impl in args.servers:
                 rate = cell[impl]
                 row = next(r for r in results[::-1] if r["server"] == impl
@@ -183,7 +192,9 @@ def main():
                       f"{row['server_cpu']:7.0%} {row['loadgen_cpu']:7.0%} "
                       f"{row['other_cpu']:7.0%} {row['cpu_us_per_message']:10.1f} "
                       f"{ratio:{len(base)}.2f}"
-                      + (f"  {row['compressed_share']:8.0%}" if args.deflate else ""))
+                      + (f"  {row['compressed_share']:8.0%}" if args.deflate else "")
+                      + (f"  {row['patched_ratio']:.3f} ({min(row['patched_ratios']):.2f}-"
+                         f"{max(row['patched_ratios']):.2f})" if row["patched_ratio"] else ""))
             if max(r["other_cpu"] for r in results[-len(args.servers):]) > 0.1:
                 print("  (other processes used over 10% of the machine meanwhile: the absolute "
                       "rates are low, compare the rows)")
