@@ -139,7 +139,16 @@ def starlette_app() -> Any:
         async def on_receive(self, websocket: Any, data: bytes) -> None:
             await websocket.send_bytes(data[::-1])
 
-    return Starlette(routes=[WebSocketRoute("/echo", Echo)])
+    class Shout(WebSocketEndpoint):
+        encoding = "text"
+
+        async def on_receive(self, websocket: Any, data: str) -> None:
+            if data == "bye":
+                await websocket.close(code=4000, reason="bye")
+            else:
+                await websocket.send_text(data.upper())
+
+    return Starlette(routes=[WebSocketRoute("/echo", Echo), WebSocketRoute("/shout", Shout)])
 
 
 @pytest.mark.parametrize("deflate", [False, True])
@@ -204,6 +213,19 @@ async def test_fastapi_with_the_node_ws_client(node: str, deflate: bool) -> None
         refused = await node_report(node, "exchange.js", srv.url + "rooms/node?token=wrong",
                                     mode, "[]")
         assert refused == {"error": "status", "status": 403}
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+@aio
+async def test_starlette_endpoint_with_the_node_ws_client(node: str, deflate: bool) -> None:
+    texts = ["hello", "ünïcode €", "x" * 70_000, "bye"]
+    async with running(starlette_app(), ws_per_message_deflate=deflate) as srv:
+        report = await node_report(node, "exchange.js", srv.url + "shout",
+                                   "deflate" if deflate else "plain", json.dumps(texts))
+    assert "error" not in report, report
+    assert report["replies"] == [text.upper() for text in texts[:-1]]
+    assert report["close"] == [4000, "bye"]
+    assert ("permessage-deflate" in (report["extensions"] or "")) == deflate
 
 
 # Chromium offers permessage-deflate on its own: it is negotiated exactly

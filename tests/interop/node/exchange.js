@@ -8,7 +8,13 @@ const [url, mode, messages] = process.argv.slice(2);
 const toSend = JSON.parse(messages);
 const ws = new WebSocket(url, { perMessageDeflate: mode === 'deflate' });
 const report = { extensions: null, replies: [], close: null };
-const done = (value, status) => { console.log(JSON.stringify(value)); process.exit(status); };
+// Exit once the report is written: a pipe takes large writes asynchronously.
+let finished = false;
+const done = (value, status) => {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(JSON.stringify(value) + '\n', () => process.exit(status));
+};
 
 const next = () => { if (toSend.length) ws.send(toSend.shift()); };
 ws.on('open', () => { report.extensions = ws.extensions; next(); });
