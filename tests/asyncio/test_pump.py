@@ -43,14 +43,17 @@ def test_pump_and_general_path_agree(frames: Any, role: str, deflate: bool, call
     data = encode(frames, role)
     points = sorted(min(c, len(data)) for c in cuts)
     chunks = [data[a:b] for a, b in zip([0] + points, points + [len(data)])] + [b""]
-    pumped, general = both_ways(role, chunks, deflate, callback, max_queue, limit)
+    pumped, buffered, general = both_ways(role, chunks, deflate, callback, max_queue, limit)
     assert pumped == general
+    assert buffered == general
 
 
-def both_ways(*args: Any) -> tuple[Any, Any]:
-    """pump_outcome.run(*args) through the pump, then through the general path."""
-    async def both() -> tuple[Any, Any]:
-        return await run(*args, through_pump=True), await run(*args, through_pump=False)
+def both_ways(*args: Any) -> tuple[Any, Any, Any]:
+    """pump_outcome.run(*args) through the pump (data_received, then as a
+    BufferedProtocol), then through the general path."""
+    async def both() -> tuple[Any, Any, Any]:
+        return (await run(*args, through_pump=True), await run(*args, through_pump="buffer"),
+                await run(*args, through_pump=False))
     return asyncio.run(both())
 
 
@@ -112,24 +115,33 @@ async def test_send_nowait_with_compression_compresses() -> None:
     assert len(transport.written[-1]) < 100
 
 
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
 @pytest.mark.parametrize("consume", ["async for", "on_message"])
-def test_on_uvloop_the_pump_takes_the_reads(consume: str) -> None:
+def test_the_pump_takes_the_reads_into_the_threads_buffer(consume: str, loop_name: str) -> None:
     # uvloop binds data_received when a protocol is set, so set_protocol()
-    # must reach it; the messages must flow through the pump either way.
-    uvloop = pytest.importorskip("uvloop", reason="pip install uvloop")
+    # must reach it; the messages must flow through the pump either way,
+    # and both loops read into the pump's buffer (asyncio.BufferedProtocol).
+    if loop_name == "uvloop":
+        uvloop = pytest.importorskip("uvloop", reason="pip install uvloop")
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     from wsfast.asyncio import connect, serve
 
     protocols: list[str] = []
     general_reads: list[bytes] = []
+    pumps: list[Any] = []
 
     async def handler(ws: WebSocket) -> None:
-        protocols.append(type(ws.transport.get_protocol()).__name__)  # type: ignore[union-attr]
+        pump = ws.transport.get_protocol()  # type: ignore[union-attr]
+        protocols.append(type(pump).__name__)
+        pumps.append(pump)
         # Had uvloop kept calling the WebSocket, every read would land here.
         receive = ws._receive
         ws._receive = lambda data: (general_reads.append(data), receive(data))  # type: ignore[method-assign]
         await pump_outcome.echo(ws, consume)
 
-    async def main() -> None:
+    async def main() -> bytes:
         async with serve(handler, "127.0.0.1", 0, compression=None) as server:
             port = server.sockets[0].getsockname()[1]
             async with connect(f"ws://127.0.0.1:{port}/", compression=None) as ws:
@@ -137,14 +149,19 @@ def test_on_uvloop_the_pump_takes_the_reads(consume: str) -> None:
                     await ws.send(message)
                     assert await ws.recv() == message
                 assert await asyncio.wait_for(await ws.ping(), 5) >= 0
+                await ws.send(b"last")
+                assert await ws.recv() == b"last"
+                # This thread's last read was the client's of that echo.
+                return bytes(pumps[0].get_buffer(-1)[:6])
 
-    loop = uvloop.new_event_loop()
     try:
-        loop.run_until_complete(asyncio.wait_for(main(), 20))
+        last_read = loop.run_until_complete(asyncio.wait_for(main(), 20))
     finally:
         loop.close()
     assert protocols == ["MessagePump"]
+    assert isinstance(pumps[0], asyncio.BufferedProtocol)
     assert general_reads == []
+    assert last_read == b"\x82\x04last"
 
 
 @aio
@@ -200,8 +217,9 @@ def test_a_nested_read_writes_what_the_outer_read_owes_as_the_general_path_does(
     # must not leave it behind them. Found by test_pump_and_general_path_agree.
     chunks = [encode([(1, True, b"again", "plain"), (1, True, last, "plain"),
                       (9, True, b"", "plain")], role), b""]
-    pumped, general = both_ways(role, chunks, False, True, 16, None)
+    pumped, buffered, general = both_ways(role, chunks, False, True, 16, None)
     assert pumped == general
+    assert buffered == general
 
 
 @pytest.mark.parametrize("code", [1000, 1011])

@@ -73,9 +73,10 @@ WORDS = (b"boom", b"echo", b"unset", b"swap", b"again")
 
 
 async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
-              max_queue: int, limit: int | None, through_pump: bool) -> Any:
-    """Feed ``chunks`` (through the pump, or the general path) to a fresh
-    WebSocket; after each: what it did. With ``callback``, on_message records
+              max_queue: int, limit: int | None, through_pump: bool | str) -> Any:
+    """Feed ``chunks`` (through the pump, or the general path; "buffer":
+    through the pump as asyncio.BufferedProtocol, the buffer scribbled over
+    after each read) to a fresh WebSocket; after each: what it did. With ``callback``, on_message records
     each message and acts on the WORDS: raise, echo, unset itself (the rest
     queues for recv()), swap in another callback, or feed one more message
     from inside the callback, as a synchronous transport would."""
@@ -83,6 +84,17 @@ async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
                                    max_message_size=limit)
     delivered: list[Any] = []
     receive = transport.protocol.data_received if through_pump else ws._receive
+    nested_receive = receive  # a synchronous transport's read, from a callback
+    if through_pump == "buffer":
+        pump = transport.protocol
+
+        def receive(chunk: bytes) -> None:
+            for start in range(0, max(len(chunk), 1), 1 << 16):
+                piece = chunk[start:start + (1 << 16)]
+                buffer = pump.get_buffer(-1)
+                buffer[:len(piece)] = piece
+                pump.buffer_updated(len(piece))
+                buffer[:len(piece)] = b"\xaa" * len(piece)  # the next read's bytes
     nested = [encode([(1, True, b"nested", "plain")], role)]
 
     def on_message(message: Any) -> None:
@@ -97,7 +109,7 @@ async def run(role: str, chunks: list[bytes], deflate: bool, callback: bool,
         elif word == b"swap":
             ws.on_message = lambda other: delivered.append(("swapped", other))
         elif word == b"again" and nested:
-            receive(nested.pop())
+            nested_receive(nested.pop())
 
     if callback:
         ws.on_message = on_message

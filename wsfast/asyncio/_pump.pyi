@@ -1,4 +1,5 @@
 """Types of the C MessagePump (wsfast/asyncio/_pump.pyx); _pump_py.py is its twin."""
+import asyncio
 from typing import Any, Callable, Optional, Union
 
 from wsfast._inbox import Inbox
@@ -7,8 +8,9 @@ from wsfast.errors import ProtocolError
 _Buffer = Union[bytes, bytearray, memoryview]
 
 CORK_LIMIT: int
+READ_SIZE: int
 
-class MessagePump:
+class MessagePump(asyncio.BufferedProtocol):
     def __init__(self, conn: Any, inbox: Inbox, transport: Any, loop: Any, *,
                  receive: Callable[[bytes], None],
                  received: Callable[[list[Any], Optional[ProtocolError]], None],
@@ -16,7 +18,9 @@ class MessagePump:
                  connection_lost: Callable[[Optional[Exception]], None],
                  pause_writing: Callable[[], None],
                  resume_writing: Callable[[], None]) -> None: ...
-    def data_received(self, data: bytes) -> None: ...
+    def get_buffer(self, sizehint: int) -> memoryview: ...
+    def buffer_updated(self, nbytes: int) -> None: ...
+    def data_received(self, data: _Buffer) -> None: ...
     def send_nowait(self, message: Union[str, _Buffer]) -> None: ...
     def write(self, data: _Buffer) -> None: ...
     def cork(self) -> None: ...

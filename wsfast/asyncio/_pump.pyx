@@ -5,7 +5,9 @@
 twin): an open WebSocket's asyncio protocol, through the seam of
 wsfast/seam.py only -- the Connection's parser and public state, the Inbox,
 and the callables the WebSocket hands it once."""
+import asyncio
 import asyncio.selector_events
+import threading
 
 from cpython.bytes cimport PyBytes_CheckExact, PyBytes_GET_SIZE
 
@@ -31,9 +33,28 @@ cdef Py_ssize_t BY_REFERENCE_MIN = 8 * 1024
 cdef object SELECTOR_WRITELINES = getattr(
     getattr(asyncio.selector_events, "_SelectorSocketTransport", None), "writelines", None)
 
+# What the transport reads into (asyncio.BufferedProtocol): one buffer per
+# thread, shared by every pump of the event loop running there. A read is
+# parsed whole before the loop takes the next one, and the parser copies
+# what it keeps (at most one incomplete frame), so nothing outlives the read
+# that filled it. No allocation per read: a Python server's first
+# connections run at full speed whatever glibc's mmap threshold is (the
+# 256 KiB bytes object asyncio's own reads allocate each time sits above it
+# until some large block is freed).
+READ_SIZE = 256 * 1024
+cdef object read_buffers = threading.local()
 
-cdef class MessagePump:
-    """An open WebSocket's transport protocol (see wsfast/seam.py).
+
+cdef object thread_read_buffer():
+    view = getattr(read_buffers, "view", None)
+    if view is None:
+        view = read_buffers.view = memoryview(bytearray(READ_SIZE))
+    return view
+
+
+cdef class _MessagePump:
+    """An open WebSocket's transport protocol (see wsfast/seam.py), the
+    asyncio.BufferedProtocol below.
 
     A read that holds only whole messages (no control frame, fragment or
     violation) goes from the parser to the Inbox without a Python frame;
@@ -50,7 +71,7 @@ cdef class MessagePump:
     unmasked payload (a bytes or str message) is written without copying.
     """
 
-    cdef object conn, transport_write, transport_writelines, loop
+    cdef object conn, transport_write, transport_writelines, loop, read_view
     cdef object general_receive, general_received, general_send
     cdef object forward_eof, forward_lost, forward_pause, forward_resume
     cdef Inbox inbox
@@ -84,6 +105,15 @@ cdef class MessagePump:
             self.mask = mask
             self.items = []
             self.out = []
+            self.read_view = thread_read_buffer()
+
+    def get_buffer(self, Py_ssize_t sizehint):
+        """Where the transport reads to (asyncio.BufferedProtocol)."""
+        return self.read_view
+
+    def buffer_updated(self, Py_ssize_t nbytes):
+        """The transport read nbytes into get_buffer()'s buffer."""
+        self.data_received(self.read_view[:nbytes])
 
     def data_received(self, data):
         cdef bint was_corked = self.corked
@@ -99,7 +129,8 @@ cdef class MessagePump:
         cdef list items
         cdef Py_ssize_t count
         if self.parser is None or not data or not self.conn.reading:
-            self.general_receive(data)
+            # The general path may keep what it is given: bytes of its own.
+            self.general_receive(data if PyBytes_CheckExact(data) else bytes(data))
             return 0
         # A transport that calls back from inside on_message (an in-memory
         # pair, say) gets a list of its own for the nested read.
@@ -232,3 +263,10 @@ cdef class MessagePump:
 
     def resume_writing(self):
         self.forward_resume()
+
+
+class MessagePump(_MessagePump, asyncio.BufferedProtocol):
+    """The MessagePump as asyncio and uvloop transports know it: a
+    BufferedProtocol, so that reads go into the thread's read buffer."""
+
+    __slots__ = ()

@@ -2,6 +2,8 @@
 same bytes on the wire and the same deliveries."""
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any, Callable
 
 from wsfast.errors import ProtocolError
@@ -10,10 +12,21 @@ __all__ = ["CORK_LIMIT", "MessagePump"]
 
 # Bytes held back while corked before they are written anyway (see the C one).
 CORK_LIMIT = 64 * 1024
+# The transport reads into one buffer per thread (see the C one).
+READ_SIZE = 256 * 1024
+_read_buffers = threading.local()
 
 
-class MessagePump:
-    """An open WebSocket's transport protocol (see wsfast/seam.py).
+def _thread_read_buffer() -> memoryview:
+    view: memoryview | None = getattr(_read_buffers, "view", None)
+    if view is None:
+        view = _read_buffers.view = memoryview(bytearray(READ_SIZE))
+    return view
+
+
+class MessagePump(asyncio.BufferedProtocol):
+    """An open WebSocket's transport protocol (see wsfast/seam.py), an
+    asyncio.BufferedProtocol reading into the thread's read buffer.
 
     A read of whole messages only goes from the parser's ``feed_messages``
     to the Inbox; every other read to the I/O layer's general path. Writes
@@ -39,15 +52,24 @@ class MessagePump:
         self._send = send
         self._eof_received = eof_received
         self._connection_lost = connection_lost
-        self.pause_writing = pause_writing
-        self.resume_writing = resume_writing
+        self._pause_writing = pause_writing
+        self._resume_writing = resume_writing
         self._items: list[Any] = []
         self._busy = False
         self._out: list[bytes] = []
         self._out_bytes = 0
         self._corked = self._flush_scheduled = self._lost = False
+        self._read_view = _thread_read_buffer()
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """Where the transport reads to (asyncio.BufferedProtocol)."""
+        return self._read_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """The transport read nbytes into get_buffer()'s buffer."""
+        self.data_received(self._read_view[:nbytes])
+
+    def data_received(self, data: bytes | bytearray | memoryview) -> None:
         was_corked, self._corked = self._corked, True
         try:
             self._receive(data)
@@ -56,10 +78,11 @@ class MessagePump:
                 self._corked = False
                 self.flush()
 
-    def _receive(self, data: bytes) -> None:
+    def _receive(self, data: bytes | bytearray | memoryview) -> None:
         feed_messages = self._feed_messages
         if feed_messages is None or not data or not self._conn.reading:
-            self._receive_general(data)
+            # The general path may keep what it is given: bytes of its own.
+            self._receive_general(data if type(data) is bytes else bytes(data))
             return
         if self._busy:  # a read nested in a callback of another: a list of its own
             items: list[Any] = []
@@ -127,6 +150,12 @@ class MessagePump:
         self._out_bytes = 0
         if not self._lost:
             self._transport_write(data)
+
+    def pause_writing(self) -> None:
+        self._pause_writing()
+
+    def resume_writing(self) -> None:
+        self._resume_writing()
 
     def eof_received(self) -> Any:
         result = self._eof_received()
