@@ -1,7 +1,10 @@
 """The ``wsfast`` command: the seed's echo server and client, a demo, bench.
 
     wsfast echo-server [--host 127.0.0.1] [--port 8080] [--path /echo]
-    wsfast client [URL] [--interval 1] [--count N]
+                       [--max-message-size BYTES] [--origin ORIGIN ...] [--no-compression]
+                       [--subprotocol NAME ...] [--tls-cert FILE [--tls-key FILE]]
+    wsfast client [URL] [--interval 1] [--count N] [--origin ORIGIN] [--no-compression]
+                  [--cafile FILE | --insecure]
     wsfast demo
     wsfast bench [--suite mask|utf8|parse|all] [--sizes 16 1KiB ...] [--quick]
                  [--json FILE] [--plot FILE.png]
@@ -15,6 +18,7 @@ import datetime
 import logging
 import os
 import signal
+import ssl
 import sys
 from typing import Any, Awaitable, Callable
 
@@ -22,6 +26,7 @@ import wsfast
 from wsfast.bench import impls as bench_impls, report as bench_report
 from wsfast.asyncio import WebSocket, connect, serve
 from wsfast.errors import ConnectionClosed, HandshakeError
+from wsfast.handshake import OriginPolicy
 
 log = logging.getLogger("wsfast.cli")
 
@@ -70,19 +75,70 @@ def run(main: Callable[[asyncio.Event], Awaitable[int]]) -> int:
     return uvloop.run(runner())  # type: ignore[no-any-return]
 
 
-async def echo_server(host: str, port: int, path: str | None, stop: asyncio.Event) -> int:
-    async with serve(echo, host, port, path=path) as server:
+class OriginHint(logging.Filter):
+    """Adds to a refused Origin's log line the option that allows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(isinstance(a, HandshakeError) and a.status == 403 and "Origin" in a.reason
+               for a in args):
+            record.msg = f"{record.msg} (--origin ORIGIN allows it, --origin '*' any)"
+        return True
+
+
+def origin_policy(origins: list[str] | None) -> OriginPolicy:
+    """--origin values as serve() takes them: '*' alone allows any."""
+    if not origins:
+        return None
+    return "*" if "*" in origins else origins
+
+
+def server_tls(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if cert is None:
+        if key is not None:
+            raise ValueError("--tls-key needs --tls-cert")
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def client_tls(url: str, cafile: str | None, insecure: bool) -> ssl.SSLContext | None:
+    if not url.startswith("wss:"):
+        if cafile or insecure:
+            raise ValueError("--cafile and --insecure are for wss:// URLs")
+        return None
+    context = ssl.create_default_context(cafile=cafile)
+    if insecure:  # the user asked: no certificate check at all
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def echo_server(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    path = args.path or None
+    tls = server_tls(args.tls_cert, args.tls_key)
+    logging.getLogger("wsfast").addFilter(OriginHint())
+    async with serve(echo, args.host, args.port, path=path,
+                     max_message_size=args.max_message_size or None,
+                     origins=origin_policy(args.origin),
+                     compression=None if args.no_compression else "deflate",
+                     subprotocols=args.subprotocol, ssl=tls) as server:
         bound = server.sockets[0].getsockname()
-        log.info("Server starting on ws://%s:%s%s", bound[0], bound[1], path or "/")
+        log.info("Server starting on %s://%s:%s%s", "wss" if tls else "ws", bound[0], bound[1],
+                 path or "/")
         await stop.wait()
         log.info("Shutting down")
     return 0
 
 
-async def client(url: str, interval: float, count: int | None, stop: asyncio.Event) -> int:
+async def client(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    url, interval, count = args.url, args.interval, args.count
     log.info("Connecting to %s", url)
     try:
-        ws = await connect(url, close_timeout=1)
+        ws = await connect(url, close_timeout=1, origin=args.origin,
+                           compression=None if args.no_compression else "deflate",
+                           ssl=client_tls(url, args.cafile, args.insecure))
     except HandshakeError as exc:
         log.error("Handshake failed: HTTP %s %s", exc.status, exc.reason)
         return 1
@@ -179,10 +235,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--path", default="/echo", help="only this path upgrades ('' for any)")
+    p.add_argument("--max-message-size", type=int, default=1 << 20, metavar="BYTES",
+                   help="larger messages fail with 1009 (default 1 MiB; 0: no limit)")
+    p.add_argument("--origin", action="append", metavar="ORIGIN",
+                   help="allow this Origin (repeat for more; '*' for any). By default "
+                        "same-origin requests and those without Origin only")
+    p.add_argument("--no-compression", action="store_true", help="refuse permessage-deflate")
+    p.add_argument("--subprotocol", action="append", metavar="NAME",
+                   help="a subprotocol to agree to, in order of preference (repeat for more)")
+    p.add_argument("--tls-cert", metavar="FILE", help="serve wss:// with this certificate chain")
+    p.add_argument("--tls-key", metavar="FILE", help="its private key (if not in --tls-cert)")
     p = sub.add_parser("client", help="send the time every interval, print the echoes")
     p.add_argument("url", nargs="?", default="ws://localhost:8080/echo")
     p.add_argument("--interval", type=float, default=1.0)
     p.add_argument("--count", type=int, default=None, help="stop after N messages")
+    p.add_argument("--origin", metavar="ORIGIN", help="send this Origin header")
+    p.add_argument("--no-compression", action="store_true", help="do not offer permessage-deflate")
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--cafile", metavar="FILE", help="trust the CAs in FILE for wss://")
+    tls.add_argument("--insecure", action="store_true",
+                     help="wss:// without checking the server's certificate")
     sub.add_parser("demo", help="echo server and client in one process, then a masking benchmark")
     p = sub.add_parser("bench", help="measure masking, UTF-8 and parsing throughput on this "
                        "machine, against a memory copy and every peer installed")
@@ -204,9 +276,9 @@ def main(argv: list[str] | None = None) -> int:
                         datefmt="%Y/%m/%d %H:%M:%S")
     try:
         if args.command == "echo-server":
-            return run(lambda stop: echo_server(args.host, args.port, args.path or None, stop))
+            return run(lambda stop: echo_server(args, stop))
         if args.command == "client":
-            return run(lambda stop: client(args.url, args.interval, args.count, stop))
+            return run(lambda stop: client(args, stop))
         if args.command == "demo":
             return run(demo)
         return bench(args)

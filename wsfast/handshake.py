@@ -565,7 +565,8 @@ class ServerHandshake(_HTTPSide):
                                       "(section 4.1 of RFC 6455)")
         origin = _single(headers, "Origin")
         if not self._origin_allowed(origin, host):
-            raise HandshakeError(403, "this Origin is not allowed")
+            raise HandshakeError(403, f"the Origin {origin[:100]!r} is not allowed" if origin
+                                 else "a request without an Origin is not allowed")
         target = event.target.decode("ascii")
         if not target.startswith("/"):
             # Section 4.2.1 item 1: an absolute URI carries the resource name.
