@@ -90,10 +90,6 @@ class WebSocketProtocol(WebSocket):
         # send_nowait as _opened_with left it (the MessagePump's), for the
         # common case of send(), as an attribute load, not a method lookup.
         self._send_message: Any = None
-        # True from when the Inbox pauses reading until it resumes it: so
-        # True whenever the Inbox is paused (a True that outlives a close
-        # only costs a consumed() that does nothing).
-        self._maybe_paused = False
 
     # --- uvicorn's side ------------------------------------------------------
 
@@ -114,14 +110,6 @@ class WebSocketProtocol(WebSocket):
             self._pump.data_received(data)
         else:
             super().data_received(data)
-
-    def _pause_reading(self) -> None:
-        self._maybe_paused = True
-        super()._pause_reading()
-
-    def _resume_reading(self) -> None:
-        self._maybe_paused = False
-        super()._resume_reading()
 
     def _close_then_wait(self, code: int, reason: str) -> None:
         """Send our Close; the peer's, or close_timeout, ends the connection.
@@ -314,8 +302,7 @@ class WebSocketProtocol(WebSocket):
         if events:
             return events.popleft()
         if self._accepted and not self._close_sent:
-            # recv() inlined, as __anext__, and _taken() too: a coroutine and
-            # a call less per message.
+            # recv() inlined, as __anext__: a coroutine less per message.
             messages = self._messages
             if not messages:
                 try:
@@ -328,14 +315,8 @@ class WebSocketProtocol(WebSocket):
                     return {"type": "websocket.disconnect", "code": exc.code,
                             "reason": exc.reason}
             message = messages.popleft()
-            if messages:
-                # The app will likely answer each in turn before it waits
-                # again: its writes go out together.
-                pump = self._pump
-                if pump is not None:
-                    pump.cork()
-            if self._maybe_paused:  # a plain attribute: cheaper than inbox.paused
-                self._inbox.consumed()
+            if messages or self._inbox.paused:
+                self._taken(messages)
             if type(message) is str:
                 return {"type": "websocket.receive", "text": message}
             return {"type": "websocket.receive", "bytes": message}

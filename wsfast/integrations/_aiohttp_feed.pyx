@@ -137,7 +137,7 @@ cdef class ReaderLoop:
 
     cdef int feed(self, data) except -1:
         cdef list items = []
-        cdef object queue = self.queue, pending = self._pending, item, feed
+        cdef object queue = self.queue, pending = self._pending, feed
         cdef object limit = queue._limit
         cdef Py_ssize_t i, n
         if data:
@@ -149,11 +149,11 @@ cdef class ReaderLoop:
             if pending:
                 pending.extend(items)
                 items = []
+        feed = queue.feed_data
         while pending:
             if queue._size > limit:
                 return 0  # stalled: the gate in front of the queue resumes
-            self.handle(pending.popleft())
-        feed = queue.feed_data
+            self.handle(pending.popleft(), feed)
         n = len(items)
         for i in range(n):
             if queue._size > limit:
@@ -162,24 +162,18 @@ cdef class ReaderLoop:
                 # does, so that memory stays bounded by the queue.
                 pending.extend(items[i:])
                 return 0
-            item = items[i]
-            if type(item) is bytes:
-                feed(TUPLE_NEW(self.message, (self.binary, item, "")), len(<bytes>item))
-            elif type(item) is str:
-                feed(TUPLE_NEW(self.message, (self.text, item, "")), utf8_length(<str>item))
-            else:
-                self._handle_frame(item)
+            self.handle(items[i], feed)
         if self._pending_error is not None:
             raise self._pending_error
         return 0
 
-    cdef int handle(self, item) except -1:
+    cdef int handle(self, item, feed) except -1:
+        """Queue one parsed item through feed (the queue's feed_data): a
+        whole message's payload as aiohttp's WSMessage, or a Frame."""
         if type(item) is bytes:
-            self.queue.feed_data(TUPLE_NEW(self.message, (self.binary, item, "")),
-                                 len(<bytes>item))
+            feed(TUPLE_NEW(self.message, (self.binary, item, "")), len(<bytes>item))
         elif type(item) is str:
-            self.queue.feed_data(TUPLE_NEW(self.message, (self.text, item, "")),
-                                 utf8_length(<str>item))
+            feed(TUPLE_NEW(self.message, (self.text, item, "")), utf8_length(<str>item))
         else:
             self._handle_frame(item)
         return 0
