@@ -7,7 +7,9 @@
                             [--baseline SERVER] [--json FILE]
 
 A server named IMPL+patched is IMPL with ``wsfast.patch()`` applied to the
-library it runs on (servers.py). --text sends text messages, --deflate
+library it runs on (servers.py); TREE:IMPL (with --tree TREE=PATH) is IMPL
+on the wsfast of another checkout (built in place), for a before/after
+comparison in one run. --text sends text messages, --deflate
 negotiates permessage-deflate (the generator compresses each message on its
 own and counts the server's compressed replies); --heap warm moves glibc's
 mmap threshold in each server before it serves, as a server that has run a
@@ -69,14 +71,20 @@ def load_env(args):
             "WSFAST_BENCH_HEAP": args.heap, "WSFAST_BENCH_LOOP": args.loop}
 
 
+TREES = {}  # --tree NAME=PATH
+
+
 def one_run(impl, connections, size, seconds, depth=1, flags=(), env=None):
     # The server's stderr goes to a file, shown only if it fails to start:
     # some servers log every write to a connection the generator has just
     # closed at the end of a run.
     log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), impl, "0", "0"],
-                              stdout=subprocess.PIPE, stderr=log, text=True,
-                              env={**ENV, **(env or {})})
+    tree, _, name = impl.rpartition(":")
+    server_env = {**ENV, **(env or {})}
+    if tree:
+        server_env["PYTHONPATH"] = TREES[tree]
+    server = subprocess.Popen([sys.executable, str(HERE / "servers.py"), name, "0", "0"],
+                              stdout=subprocess.PIPE, stderr=log, text=True, env=server_env)
     try:
         port = None
         line = server.stdout.readline()
@@ -86,7 +94,7 @@ def one_run(impl, connections, size, seconds, depth=1, flags=(), env=None):
             log.seek(0)
             raise RuntimeError(f"{impl} server did not start: {line!r}\n{log.read()[-2000:]}")
         cmd = ["taskset", "-c", "1", str(loadgen_binary()), str(port), str(connections),
-               str(size), str(depth), str(seconds)] + (["raw"] if impl == "tcp" else list(flags))
+               str(size), str(depth), str(seconds)] + (["raw"] if name == "tcp" else list(flags))
         start_cpu, start_busy = cpu_seconds(server.pid), machine_busy_seconds()
         start = time.monotonic()
         out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=seconds + 60)
@@ -134,7 +142,10 @@ def main():
     add_load_arguments(p)
     p.add_argument("--servers", nargs="+", default=SERVERS)
     p.add_argument("--baseline", default="websockets", help="the server of the ratio column")
+    p.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                   help="another checkout, for servers named NAME:IMPL")
     args = p.parse_args()
+    TREES.update(t.split("=", 1) for t in args.tree)
     flags = [f for f in ("text", "deflate") if getattr(args, f)]
     if not args.text and any(s.startswith("fastapi") for s in args.servers):
         p.error("the fastapi rows echo with receive_text/send_text: add --text")

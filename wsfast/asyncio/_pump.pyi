@@ -10,7 +10,7 @@ _Buffer = Union[bytes, bytearray, memoryview]
 CORK_LIMIT: int
 READ_SIZE: int
 
-class MessagePump(asyncio.BufferedProtocol):
+class MessagePump:
     def __init__(self, conn: Any, inbox: Inbox, transport: Any, loop: Any, *,
                  receive: Callable[[bytes], None],
                  received: Callable[[list[Any], Optional[ProtocolError]], None],
@@ -30,3 +30,5 @@ class MessagePump(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Optional[BaseException]) -> None: ...
     def pause_writing(self) -> None: ...
     def resume_writing(self) -> None: ...
+
+class BufferedMessagePump(MessagePump, asyncio.BufferedProtocol): ...

@@ -33,8 +33,7 @@ cdef Py_ssize_t BY_REFERENCE_MIN = 8 * 1024
 cdef object SELECTOR_WRITELINES = getattr(
     getattr(asyncio.selector_events, "_SelectorSocketTransport", None), "writelines", None)
 
-# What the transport reads into (asyncio.BufferedProtocol): one buffer per
-# thread, shared by every pump of the event loop running there. A read is
+# What a transport reads into (BufferedMessagePump): one buffer per thread, shared by every pump of the event loop running there. A read is
 # parsed whole before the loop takes the next one, and the parser copies
 # what it keeps (at most one incomplete frame), so nothing outlives the read
 # that filled it. No allocation per read: a Python server's first
@@ -52,9 +51,9 @@ cdef object thread_read_buffer():
     return view
 
 
-cdef class _MessagePump:
-    """An open WebSocket's transport protocol (see wsfast/seam.py), the
-    asyncio.BufferedProtocol below.
+cdef class MessagePump:
+    """An open WebSocket's transport protocol (see wsfast/seam.py); as the
+    BufferedMessagePump below, an asyncio.BufferedProtocol too.
 
     A read that holds only whole messages (no control frame, fragment or
     violation) goes from the parser to the Inbox without a Python frame;
@@ -265,8 +264,8 @@ cdef class _MessagePump:
         self.forward_resume()
 
 
-class MessagePump(_MessagePump, asyncio.BufferedProtocol):
-    """The MessagePump as asyncio and uvloop transports know it: a
-    BufferedProtocol, so that reads go into the thread's read buffer."""
+class BufferedMessagePump(MessagePump, asyncio.BufferedProtocol):
+    """The MessagePump as a BufferedProtocol: asyncio's own transports then
+    read into the thread's read buffer instead of a new one each time."""
 
     __slots__ = ()

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from wsfast.errors import ProtocolError
 
-__all__ = ["CORK_LIMIT", "MessagePump"]
+__all__ = ["BufferedMessagePump", "CORK_LIMIT", "MessagePump"]
 
 # Bytes held back while corked before they are written anyway (see the C one).
 CORK_LIMIT = 64 * 1024
@@ -24,9 +24,9 @@ def _thread_read_buffer() -> memoryview:
     return view
 
 
-class MessagePump(asyncio.BufferedProtocol):
-    """An open WebSocket's transport protocol (see wsfast/seam.py), an
-    asyncio.BufferedProtocol reading into the thread's read buffer.
+class MessagePump:
+    """An open WebSocket's transport protocol (see wsfast/seam.py); as
+    BufferedMessagePump, an asyncio.BufferedProtocol too.
 
     A read of whole messages only goes from the parser's ``feed_messages``
     to the Inbox; every other read to the I/O layer's general path. Writes
@@ -165,3 +165,7 @@ class MessagePump(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
         self._connection_lost(exc)
+
+
+class BufferedMessagePump(MessagePump, asyncio.BufferedProtocol):
+    """The MessagePump as a BufferedProtocol (see the C one)."""

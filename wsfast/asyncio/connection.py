@@ -37,9 +37,11 @@ Data = Union[str, bytes]
 OPEN, CLOSED = State.OPEN, State.CLOSED
 
 if TYPE_CHECKING:
-    from wsfast.asyncio._pump import MessagePump  # the stub; the twin follows it
+    # The stub; the twin follows it.
+    from wsfast.asyncio._pump import BufferedMessagePump, MessagePump
 else:
-    MessagePump = twin("wsfast.asyncio._pump", "wsfast.asyncio._pump_py").MessagePump
+    _pump = twin("wsfast.asyncio._pump", "wsfast.asyncio._pump_py")
+    MessagePump, BufferedMessagePump = _pump.MessagePump, _pump.BufferedMessagePump
 
 #: Close codes after which ``async for message in ws`` ends quietly.
 NORMAL_CLOSURES = (1000, 1001)
@@ -324,7 +326,12 @@ class WebSocket(asyncio.Protocol):
         # From here the transport talks to a MessagePump, which takes reads
         # of whole messages (and sends) without a Python frame when the C
         # extension is built, and hands everything else back to this object.
-        pump = self._pump = MessagePump(
+        # asyncio's own transports allocate a buffer for every read (in a
+        # fresh process glibc maps and unmaps each one); given a
+        # BufferedProtocol they read into the pump's. uvloop reads into a
+        # buffer of its own: there get_buffer() would only add calls.
+        buffered = type(self.transport).__module__.startswith("asyncio.")
+        pump = self._pump = (BufferedMessagePump if buffered else MessagePump)(
             conn, self._inbox, self.transport, self._loop,
             receive=self._receive, received=self._received, send=self.send_nowait,
             eof_received=self.eof_received, connection_lost=self.connection_lost,
