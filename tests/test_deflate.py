@@ -2,6 +2,7 @@
 examples, plain zlib as the independent codec, and a decompression bomb."""
 from __future__ import annotations
 
+import os
 import zlib
 
 import pytest
@@ -342,3 +343,142 @@ def test_fragmented_bomb_is_bounded_too() -> None:
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     fresh = (c.compress(b"after") + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
     assert codec.decompress(fresh, True, 1 << 20) == b"after"
+
+
+# -- the parser inflates whole messages (both twins) ---------------------------
+
+import wsfast  # noqa: E402
+from wsfast import _pure  # noqa: E402
+from wsfast.connection import Connection  # noqa: E402
+
+TWINS = [_pure]
+if wsfast.IMPLEMENTATION == "c":
+    from wsfast import _speedups
+    TWINS.insert(0, _speedups)
+
+
+@pytest.fixture(params=TWINS, ids=lambda m: "c" if m is not _pure else "pure")
+def twin(request: pytest.FixtureRequest) -> object:
+    return request.param
+
+
+def deflated(messages: list[bytes], takeover: bool = True) -> list[bytes]:
+    """Each message compressed by plain zlib, as a peer would (section 7.2.1)."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = []
+    for m in messages:
+        if not takeover:
+            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        out.append((c.compress(m) + c.flush(zlib.Z_SYNC_FLUSH))[:-4])
+    return out
+
+
+def frame(b0: int, payload: bytes) -> bytes:
+    """An unmasked frame from a server, written out by hand."""
+    n = len(payload)
+    if n < 126:
+        return bytes([b0, n]) + payload
+    if n < 1 << 16:
+        return bytes([b0, 126]) + n.to_bytes(2, "big") + payload
+    return bytes([b0, 127]) + n.to_bytes(8, "big") + payload
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_parser_inflates_whole_messages(twin: object, takeover: bool) -> None:
+    texts = ["héllo " * 50, "héllo " * 50, "x", "ünïcode" * 300]
+    payloads = deflated([t.encode() for t in texts], takeover)
+    data = b"".join(frame(0xC1, p) for p in payloads) + frame(0x82, b"raw")
+    streams = twin.DeflateStreams(remote_no_context_takeover=not takeover)  # type: ignore[attr-defined]
+    parser = twin.FrameParser("client", max_message_size=1 << 20,  # type: ignore[attr-defined]
+                              deflate=streams)
+    out: list[object] = []
+    # Byte by byte too: a message whose frame is cut anywhere still inflates.
+    for chunk in [data] if takeover else [data[i:i + 1] for i in range(len(data))]:
+        assert parser.feed_messages(chunk, out) == 0
+    assert out == texts + [b"raw"]
+
+
+def test_parser_keeps_stream_order_after_a_fragment(twin: object) -> None:
+    # A compressed message in two frames, then a whole one referring back to
+    # it, in one read: the whole one must not be inflated before the first.
+    first, second = deflated([b"abcdefgh" * 20, b"abcdefgh" * 20])
+    data = frame(0x41, first[:5]) + frame(0x80, first[5:]) + frame(0xC1, second)
+    streams = twin.DeflateStreams()  # type: ignore[attr-defined]
+    parser = twin.FrameParser("client", deflate=streams)  # type: ignore[attr-defined]
+    out: list[object] = []
+    assert parser.feed_messages(data, out) == 3
+    payloads = [streams.decompress(f.payload, f.fin, None) for f in out]  # type: ignore[attr-defined]
+    assert b"".join(payloads[:2]) == payloads[2] == b"abcdefgh" * 20
+    # In the next read a whole message is inflated by the parser again.
+    [third] = deflated([b"xyz" * 10])
+    out = []
+    assert parser.feed_messages(frame(0xC1, third), out) == 0
+    assert out == ["xyz" * 10]
+
+
+def test_parser_limit_is_the_inflated_size(twin: object) -> None:
+    # Incompressible data grows a little in deflate: its frame may pass the
+    # limit on the wire, its message may not once inflated.
+    data = os.urandom(1000)
+    [payload] = deflated([data])
+    assert len(payload) > 1000
+    parser = twin.FrameParser("client", max_message_size=1000,  # type: ignore[attr-defined]
+                              deflate=twin.DeflateStreams())  # type: ignore[attr-defined]
+    out: list[object] = []
+    parser.feed_messages(frame(0xC2, payload), out)
+    assert out == [data]
+    # One byte more, inflated: 1009. Uncompressed, one byte over: 1009 too.
+    for message in (frame(0xC2, deflated([bytes(1001)])[0]), frame(0x82, bytes(1001))):
+        parser = twin.FrameParser("client", max_message_size=1000,  # type: ignore[attr-defined]
+                                  deflate=twin.DeflateStreams())  # type: ignore[attr-defined]
+        with pytest.raises(MessageTooBig) as info:
+            parser.feed_messages(frame(0x82, b"before") + message, out := [])
+        assert info.value.close_code == 1009
+        assert out == [b"before"]
+
+
+@needs_tracemalloc
+def test_parser_stops_a_bomb_at_the_limit(twin: object) -> None:
+    bomb = zero_bomb()
+    parser = twin.FrameParser("client", max_message_size=1 << 20,  # type: ignore[attr-defined]
+                              max_frame_size=None, deflate=twin.DeflateStreams())  # type: ignore[attr-defined]
+    data = frame(0xC2, bomb)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        with pytest.raises(MessageTooBig):
+            parser.feed_messages(data, [])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak  # one message limit, not the GiB it expands to
+
+
+def test_parser_errors_for_bad_compressed_data(twin: object) -> None:
+    parser = twin.FrameParser("client", deflate=twin.DeflateStreams())  # type: ignore[attr-defined]
+    with pytest.raises(ProtocolError) as info:
+        parser.feed_messages(frame(0xC1, b"\xff\xff\xff"), [])
+    assert info.value.close_code == 1002
+    [bad_text] = deflated([b"ok \xff"])
+    parser = twin.FrameParser("client", deflate=twin.DeflateStreams())  # type: ignore[attr-defined]
+    with pytest.raises(ProtocolError) as info:
+        parser.feed_messages(frame(0xC1, bad_text), [])
+    assert info.value.close_code == 1007
+
+
+def test_connection_sends_and_reads_compressed_messages_as_zlib_does() -> None:
+    # Both ends wsfast, through the parser's whole-message path; plain zlib
+    # checks what went over the wire.
+    client = Connection("client", compression=NegotiatedDeflate())
+    server = Connection("server", compression=NegotiatedDeflate())
+    sent = ["héllo" * 30, b"\x00" * 5000, "héllo" * 30]
+    wire = [client.send(m) for m in sent]
+    for data in wire:
+        server.receive_data(data)
+    assert server.messages_and_events() == sent
+    plain = zlib.decompressobj(-15)
+    for data, message in zip(wire, sent):
+        raw = _pure.FrameParser("server", rsv1_allowed=True).feed(data)[0]
+        assert raw.rsv1
+        assert plain.decompress(raw.payload + TAIL) == (
+            message.encode() if isinstance(message, str) else message)

@@ -98,6 +98,12 @@ def limit(value: int | None, name: str) -> int:
     return value
 
 
+def deflate_bound(size: int) -> int:
+    """The most bytes deflate may produce for ``size`` bytes of input
+    (5-byte stored-block headers, generously); UNLIMITED stays so."""
+    return UNLIMITED if size >= UNLIMITED - (size >> 8) - 64 else size + (size >> 8) + 64
+
+
 def check_opcode(opcode: int) -> int:
     opcode = operator.index(opcode)
     if not 0 <= opcode <= 0xF:

@@ -59,6 +59,7 @@ validate_utf8 = _backend.validate_utf8
 Utf8Validator = _backend.Utf8Validator
 Frame = _backend.Frame
 FrameParser = _backend.FrameParser
+DeflateStreams = _backend.DeflateStreams
 build_frame = _backend.build_frame
 if TYPE_CHECKING:
     from wsfast._inbox import Inbox as Inbox  # the stub; the twin follows it

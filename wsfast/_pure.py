@@ -12,13 +12,15 @@ import codecs
 import operator
 import os
 import struct
+import sys
 import threading
+import zlib
 from typing import Any
 
 from wsfast import _contract as _fr
-from wsfast.errors import ProtocolError
+from wsfast.errors import MessageTooBig, ProtocolError
 
-__all__ = ["KERNEL", "Frame", "FrameParser", "Utf8Validator", "apply_mask",
+__all__ = ["KERNEL", "DeflateStreams", "Frame", "FrameParser", "Utf8Validator", "apply_mask",
            "available_kernels", "build_frame", "mask_into", "validate_utf8"]
 
 KERNEL = "python"
@@ -253,6 +255,98 @@ class Frame:
         return NotImplemented if theirs is None else _fr.frame_fields(self) == theirs
 
 
+# RFC 7692 section 7.2.1: a sync flush ends with this empty stored block,
+# which the sender removes and the receiver appends back.
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+
+
+class DeflateStreams:
+    """One connection's permessage-deflate streams (RFC 7692): compresses
+    what it sends, decompresses what it receives. ``local_*`` govern the
+    compressor, ``remote_*`` the peer's (the decompressor). Used by one
+    connection, one thread at a time.
+
+    Without context takeover on a side its zlib object is dropped after each
+    message (an idle connection then holds nothing for it). Decompression
+    never produces more than ``max_size + 1`` bytes per call (zlib's
+    ``max_length``), so a decompression bomb costs one message limit of
+    memory and ends in MessageTooBig (1009).
+    """
+
+    __slots__ = ("local_no_context_takeover", "remote_no_context_takeover",
+                 "local_max_window_bits", "remote_max_window_bits", "compress_level",
+                 "mem_level", "threshold", "_compressor", "_decompressor", "_size")
+
+    def __init__(self, *, local_no_context_takeover: bool = False,
+                 remote_no_context_takeover: bool = False, local_max_window_bits: int = 15,
+                 remote_max_window_bits: int = 15, compress_level: int = 6, mem_level: int = 8,
+                 threshold: int = 64) -> None:
+        self.local_no_context_takeover = bool(local_no_context_takeover)
+        self.remote_no_context_takeover = bool(remote_no_context_takeover)
+        self.local_max_window_bits = operator.index(local_max_window_bits)
+        self.remote_max_window_bits = operator.index(remote_max_window_bits)
+        self.compress_level = operator.index(compress_level)
+        self.mem_level = operator.index(mem_level)
+        self.threshold = operator.index(threshold)
+        self._compressor: Any = None
+        self._decompressor: Any = None
+        self._size = 0  # bytes decompressed so far in the current message
+
+    def compress(self, data: object) -> bytes:
+        """One whole message's payload, compressed (send it with RSV1 set)."""
+        c = self._compressor
+        if c is None:
+            if self.local_max_window_bits == 8:
+                # zlib's raw deflate has no 8-bit window: Huffman-only
+                # output has no back-references, so fits any window.
+                c = zlib.compressobj(self.compress_level, zlib.DEFLATED, -9, self.mem_level,
+                                     zlib.Z_HUFFMAN_ONLY)
+            else:
+                c = zlib.compressobj(self.compress_level, zlib.DEFLATED,
+                                     -self.local_max_window_bits, self.mem_level)
+            if not self.local_no_context_takeover:
+                self._compressor = c
+        out: bytes = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+        return out[:-4]  # drop the 00 00 ff ff (see _DEFLATE_TAIL)
+
+    def decompress(self, data: object, fin: bool, max_size: int | None) -> bytes:
+        """Decompress one frame of a compressed message (``fin`` on its last
+        frame). MessageTooBig once the message passes ``max_size`` bytes,
+        ProtocolError (1002) for data that is not deflate."""
+        max_size = _fr.limit(max_size, "max_size")
+        d = self._decompressor
+        if d is None:
+            d = self._decompressor = zlib.decompressobj(-self.remote_max_window_bits)
+        try:
+            if max_size >= sys.maxsize:
+                out = d.decompress(data)
+                if fin:
+                    out += d.decompress(_DEFLATE_TAIL)
+            else:
+                # max_length caps what zlib produces: memory stays bounded by
+                # the limit whatever the compression ratio.
+                budget = max_size - self._size
+                out = d.decompress(data, budget + 1)
+                if fin and len(out) <= budget:
+                    out += d.decompress(_DEFLATE_TAIL, budget + 1 - len(out))
+                if len(out) > budget:
+                    self._size = 0
+                    self._decompressor = None
+                    raise MessageTooBig(reason=f"decompressed message is over {max_size} bytes")
+        except zlib.error as exc:
+            self._decompressor = None
+            raise ProtocolError(reason=f"invalid compressed data: {exc}") from None
+        if fin:
+            self._size = 0
+            # Without context takeover the peer starts afresh each message;
+            # a final deflate block (BFINAL) ends the stream for good.
+            if self.remote_no_context_takeover or d.eof:
+                self._decompressor = None
+        else:
+            self._size += len(out)
+        return out  # type: ignore[no-any-return]
+
+
 class FrameParser:
     """Bytes from the network in, complete frames out (RFC 6455 section 5).
 
@@ -260,18 +354,34 @@ class FrameParser:
     Every rule of section 5 is checked; a violation raises ProtocolError (or
     MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
     came before it in the same feed. The parser then stays failed.
+
+    With ``deflate`` (DeflateStreams; RSV1 is then allowed) ``feed_messages``
+    inflates a compressed message in one frame itself, and
+    ``max_message_size`` is the size of a message inflated: frames on the
+    wire may pass it by deflate's overhead, and a fragmented message is the
+    caller's to check.
     """
 
     __slots__ = ("_server", "_rsv1_allowed", "_validate", "_max_frame", "_max_message",
                  "_buf", "_done", "_error", "_in_message", "_message_size",
-                 "_message_validate", "_utf8", "_first_byte", "_lock")
+                 "_message_validate", "_utf8", "_first_byte", "_lock", "_deflate",
+                 "_inflated_limit", "_deferred")
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
-                 validate_utf8: bool = True) -> None:
+                 validate_utf8: bool = True, deflate: DeflateStreams | None = None) -> None:
         self._server = _fr.server_role(role)
         self._max_frame = _fr.limit(max_frame_size, "max_frame_size")
-        self._max_message = _fr.limit(max_message_size, "max_message_size")
+        self._max_message = self._inflated_limit = _fr.limit(max_message_size,
+                                                             "max_message_size")
+        if deflate is not None:
+            if not isinstance(deflate, DeflateStreams):
+                raise TypeError(f"deflate must be DeflateStreams, not {type(deflate).__name__}")
+            rsv1_allowed = True
+            self._max_frame = _fr.deflate_bound(self._max_frame)
+            self._max_message = _fr.deflate_bound(self._max_message)
+        self._deflate = deflate
+        self._deferred = False
         self._rsv1_allowed = bool(rsv1_allowed)
         self._validate = bool(validate_utf8)
         self._first_byte = _FIRST_BYTE[self._rsv1_allowed]
@@ -288,6 +398,11 @@ class FrameParser:
     def buffered(self) -> int:
         """Bytes held for a frame that is not complete yet."""
         return len(self._buf)
+
+    @property
+    def deflate(self) -> DeflateStreams | None:
+        """The streams whole compressed messages are inflated with."""
+        return self._deflate
 
     def feed(self, data: object) -> list[Frame]:
         """Append data; return every frame now complete, in order.
@@ -320,6 +435,7 @@ class FrameParser:
             error = self._error
             raise type(error)(error.close_code, error.reason)
         start = len(frames)
+        self._deferred = False
         try:
             if self._buf:
                 buf = self._buf
@@ -404,7 +520,8 @@ class FrameParser:
         # included, goes through _header.
         server = self._server
         short = 6 if server else 2  # the header with a 7-bit length (and key)
-        limit = min(self._max_frame, self._max_message)
+        # With deflate, a message over the inflated limit takes the long way.
+        limit = min(self._max_frame, self._max_message, self._inflated_limit)
         validate_text = self._validate
         # Masked payloads are sliced from here: a slice of bytes is the one
         # copy int.from_bytes needs anyway (of a memoryview it would make
@@ -476,7 +593,15 @@ class FrameParser:
                 self._message_size = n
                 self._in_message = not fin
                 self._message_validate = validate
-            if messages and fin and not rsv1 and (opcode == 1 or opcode == 2):
+            deflate = self._deflate
+            if (messages and fin and (opcode == 1 or opcode == 2)
+                    and not (rsv1 and (deflate is None or self._deferred))):
+                if rsv1:
+                    payload = deflate.decompress(  # type: ignore[union-attr]  # not None: rsv1
+                        payload, True, self._inflated_limit)
+                elif deflate is not None and n > self._inflated_limit:
+                    raise _fr.frame_error(_fr.E_MESSAGE_TOO_BIG, opcode, n,
+                                          self._inflated_limit)
                 if opcode == 2:
                     append(payload)
                 else:
@@ -485,6 +610,10 @@ class FrameParser:
                     except UnicodeDecodeError:
                         raise _fr.frame_error(_fr.E_INVALID_UTF8, opcode) from None
             else:
+                if opcode <= 2:
+                    # Inflated later, by the caller: a compressed message
+                    # after it in this feed must wait its turn on the stream.
+                    self._deferred = True
                 append(Frame(opcode, payload, fin, rsv1))
             pos = start + n
 

@@ -1,13 +1,32 @@
 # The C side of the seam: what other Cython modules of wsfast (the asyncio
 # MessagePump) call in the kernel binding without a Python call. Everything
 # else of _speedups is reached through its Python API (see wsfast/seam.py).
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint64_t
 
 from wsfast._kernels cimport wsf_frame, wsf_parser
 
 
+cdef class DeflateStreams:
+    cdef readonly bint local_no_context_takeover, remote_no_context_takeover
+    cdef readonly int local_max_window_bits, remote_max_window_bits
+    cdef readonly int compress_level, mem_level
+    cdef readonly Py_ssize_t threshold
+    cdef object compressor, decompressor
+    cdef Py_ssize_t size  # bytes decompressed so far in the current message
+
+    # compress() and decompress() without a Python call; max_size is a
+    # limit as _contract.limit gives it.
+    cdef bytes deflate(self, data)
+    cdef bytes inflate(self, data, bint fin, uint64_t max_size)
+
+
 cdef class FrameParser:
     cdef wsf_parser p
+    cdef readonly DeflateStreams deflate
+    cdef uint64_t inflated_limit  # max_message_size as given, with deflate
+    # A data frame of this feed was handed out as a Frame: a compressed
+    # message after it is too, not inflated before it (one zlib stream).
+    cdef bint deferred
     # At most one incomplete frame, between feeds: complete frames are
     # unmasked straight from the caller's data into their payload objects.
     cdef uint8_t *buf

@@ -1,7 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: freethreading_compatible=True, binding=False, embedsignature=True
 # cython: embedsignature.format=python
-"""C implementation of wsfast's kernels: a binding of csrc/, nothing more.
+"""C implementation of wsfast's kernels: a binding of csrc/, and the
+parser's permessage-deflate streams (zlib, through CPython's zlib module, so
+that both twins give the same bytes).
 
 Buffers come in through the buffer protocol with a fast path for bytes (no
 Py_buffer for the common small case); the GIL is released for large inputs.
@@ -14,6 +16,7 @@ suspended wherever the thread could have dropped the GIL (Python code, a
 `with nogil` block), so state is left consistent before each such point.
 """
 import os
+import zlib
 
 from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer,
                              PyObject_GetBuffer)
@@ -290,7 +293,7 @@ cdef class Utf8Validator:
 # ---- Frames (RFC 6455 section 5): csrc/frame.c, and Frame objects ----------
 
 from wsfast import _contract as _fr
-from wsfast.errors import ProtocolError
+from wsfast.errors import MessageTooBig, ProtocolError
 
 # Above this, a finished frame's buffer is freed rather than kept for the next.
 cdef size_t KEEP_BUFFER_MAX = 64 * 1024
@@ -355,6 +358,104 @@ cdef inline Frame new_frame(const wsf_frame *f, bytes payload):
     return frame
 
 
+# RFC 7692 section 7.2.1: a sync flush ends with this empty stored block,
+# which the sender removes and the receiver appends back.
+cdef bytes DEFLATE_TAIL = b"\x00\x00\xff\xff"
+
+
+cdef class DeflateStreams:
+    """One connection's permessage-deflate streams (RFC 7692): compresses
+    what it sends, decompresses what it receives. ``local_*`` govern the
+    compressor, ``remote_*`` the peer's (the decompressor). Used by one
+    connection, one thread at a time.
+
+    Without context takeover on a side its zlib object is dropped after each
+    message (an idle connection then holds nothing for it). Decompression
+    never produces more than ``max_size + 1`` bytes per call (zlib's
+    ``max_length``), so a decompression bomb costs one message limit of
+    memory and ends in MessageTooBig (1009).
+    """
+
+    # Its fields are in _speedups.pxd: the pump reads them too.
+
+    def __init__(self, *, bint local_no_context_takeover=False,
+                 bint remote_no_context_takeover=False, int local_max_window_bits=15,
+                 int remote_max_window_bits=15, int compress_level=6, int mem_level=8,
+                 Py_ssize_t threshold=64):
+        self.local_no_context_takeover = local_no_context_takeover
+        self.remote_no_context_takeover = remote_no_context_takeover
+        self.local_max_window_bits = local_max_window_bits
+        self.remote_max_window_bits = remote_max_window_bits
+        self.compress_level = compress_level
+        self.mem_level = mem_level
+        self.threshold = threshold
+
+    def compress(self, data):
+        """One whole message's payload, compressed (send it with RSV1 set)."""
+        return self.deflate(data)
+
+    def decompress(self, data, bint fin, max_size):
+        """Decompress one frame of a compressed message (``fin`` on its last
+        frame). MessageTooBig once the message passes ``max_size`` bytes,
+        ProtocolError (1002) for data that is not deflate."""
+        return self.inflate(data, fin, _fr.limit(max_size, "max_size"))
+
+    cdef bytes deflate(self, data):
+        cdef object c = self.compressor
+        cdef bytes out
+        if c is None:
+            if self.local_max_window_bits == 8:
+                # zlib's raw deflate has no 8-bit window: Huffman-only
+                # output has no back-references, so fits any window.
+                c = zlib.compressobj(self.compress_level, zlib.DEFLATED, -9, self.mem_level,
+                                     zlib.Z_HUFFMAN_ONLY)
+            else:
+                c = zlib.compressobj(self.compress_level, zlib.DEFLATED,
+                                     -self.local_max_window_bits, self.mem_level)
+            if not self.local_no_context_takeover:
+                self.compressor = c
+        out = c.compress(data)
+        out = c.flush(zlib.Z_SYNC_FLUSH) if not PyBytes_GET_SIZE(out) else out + c.flush(
+            zlib.Z_SYNC_FLUSH)
+        return out[:PyBytes_GET_SIZE(out) - 4]  # drop the 00 00 ff ff (see DEFLATE_TAIL)
+
+    cdef bytes inflate(self, data, bint fin, uint64_t max_size):
+        cdef object d = self.decompressor
+        cdef bytes out
+        cdef Py_ssize_t budget
+        if d is None:
+            d = self.decompressor = zlib.decompressobj(-self.remote_max_window_bits)
+        try:
+            if max_size >= <uint64_t>PY_SSIZE_T_MAX:
+                out = d.decompress(data)
+                if fin:
+                    out += d.decompress(DEFLATE_TAIL)
+            else:
+                # max_length caps what zlib produces: memory stays bounded by
+                # the limit whatever the compression ratio.
+                budget = <Py_ssize_t>max_size - self.size
+                out = d.decompress(data, budget + 1)
+                if fin and PyBytes_GET_SIZE(out) <= budget:
+                    out += d.decompress(DEFLATE_TAIL, budget + 1 - PyBytes_GET_SIZE(out))
+                if PyBytes_GET_SIZE(out) > budget:
+                    self.size = 0
+                    self.decompressor = None
+                    raise MessageTooBig(
+                        reason=f"decompressed message is over {max_size} bytes")
+        except zlib.error as exc:
+            self.decompressor = None
+            raise ProtocolError(reason=f"invalid compressed data: {exc}") from None
+        if fin:
+            self.size = 0
+            # Without context takeover the peer starts afresh each message;
+            # a final deflate block (BFINAL) ends the stream for good.
+            if self.remote_no_context_takeover or d.eof:
+                self.decompressor = None
+        else:
+            self.size += PyBytes_GET_SIZE(out)
+        return out
+
+
 cdef class FrameParser:
     """Bytes from the network in, complete frames out (RFC 6455 section 5).
 
@@ -362,6 +463,12 @@ cdef class FrameParser:
     Every rule of section 5 is checked; a violation raises ProtocolError (or
     MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
     came before it in the same feed. The parser then stays failed.
+
+    With ``deflate`` (DeflateStreams; RSV1 is then allowed) ``feed_messages``
+    inflates a compressed message in one frame itself, and
+    ``max_message_size`` is the size of a message inflated: frames on the
+    wire may pass it by deflate's overhead, and a fragmented message is the
+    caller's to check.
     """
 
     def __cinit__(self):
@@ -372,14 +479,24 @@ cdef class FrameParser:
         free(self.buf)
 
     def __init__(self, role, *, max_frame_size=_fr.DEFAULT_MAX_FRAME_SIZE,
-                 max_message_size=None, rsv1_allowed=False, validate_utf8=True):
+                 max_message_size=None, rsv1_allowed=False, validate_utf8=True,
+                 DeflateStreams deflate=None):
         cdef wsf_parser fresh
         server = _fr.server_role(role)
+        message_limit = _fr.limit(max_message_size, "max_message_size")
+        frame_limit = _fr.limit(max_frame_size, "max_frame_size")
+        if deflate is not None:
+            rsv1_allowed = True
+            frame_limit, wire_limit = _fr.deflate_bound(frame_limit), _fr.deflate_bound(
+                message_limit)
+        else:
+            wire_limit = message_limit
         wsf_parser_init(&fresh, server, bool(rsv1_allowed), bool(validate_utf8),
-                        _fr.limit(max_frame_size, "max_frame_size"),
-                        _fr.limit(max_message_size, "max_message_size"))
+                        frame_limit, wire_limit)
         with cython.critical_section(self):
             self.p = fresh
+            self.deflate = deflate
+            self.inflated_limit = message_limit
 
     @property
     def buffered(self):
@@ -423,6 +540,7 @@ cdef class FrameParser:
             with cython.critical_section(self):
                 if self.error is not None:
                     raise type(self.error)(self.error.close_code, self.error.reason)
+                self.deferred = False
                 try:
                     n = <size_t>inp.len
                     used = self.fill(inp.buf, n, frames, messages) if self.buf_len else 0
@@ -447,7 +565,14 @@ cdef class FrameParser:
 
     cdef object item(self, const wsf_frame *f, bytes payload, bint messages):
         """What a complete frame is appended as (see feed_messages)."""
-        if messages and f.fin and not f.rsv1 and (f.opcode == 1 or f.opcode == 2):
+        if (messages and f.fin and (f.opcode == 1 or f.opcode == 2)
+                and not (f.rsv1 and (self.deflate is None or self.deferred))):
+            if f.rsv1:
+                payload = self.deflate.inflate(payload, True, self.inflated_limit)
+            elif (self.deflate is not None
+                    and <uint64_t>PyBytes_GET_SIZE(payload) > self.inflated_limit):
+                raise _fr.frame_error(_fr.E_MESSAGE_TOO_BIG, f.opcode,
+                                      PyBytes_GET_SIZE(payload), self.inflated_limit)
             if f.opcode == 2:
                 return payload
             try:
@@ -455,6 +580,10 @@ cdef class FrameParser:
                                             PyBytes_GET_SIZE(payload), NULL)
             except UnicodeDecodeError:
                 raise _fr.frame_error(_fr.E_INVALID_UTF8, 1) from None
+        if f.opcode <= 2:
+            # Inflated later, by the caller: a compressed message after it
+            # in this feed must wait its turn on the same stream.
+            self.deferred = True
         return new_frame(f, payload)
 
     cdef size_t parse(self, const uint8_t *src, size_t n, list frames,

@@ -3,12 +3,12 @@ out; calls in, bytes out. No sockets, no asyncio, no clocks.
 
 Strategy: the FrameParser (C when built) does every per-frame rule and the
 unmasking; this layer routes frames to events. The common case, a whole
-message in one uncompressed frame, takes one branch and one allocation for
-its event; fragments, compression and control frames take the slower paths.
-Text is checked by CPython's UTF-8 decoder for a whole frame (it decodes and
-validates in one pass, faster than validating first), and by the streaming
-validator frame by frame for fragmented or compressed text, so an invalid
-byte fails the connection (1007) in the frame that carries it.
+message in one frame (inflated by the parser when compressed), takes one
+branch and one allocation for its event; fragments and control frames take
+the slower paths. Text is checked by CPython's UTF-8 decoder for a whole
+frame (it decodes and validates in one pass, faster than validating first),
+and by the streaming validator frame by frame for fragmented text, so an
+invalid byte fails the connection (1007) in the frame that carries it.
 
 Use::
 
@@ -39,12 +39,6 @@ _new = tuple.__new__
 CONTINUATION, TEXT, BINARY = (int(op) for op in (Opcode.CONTINUATION, Opcode.TEXT, Opcode.BINARY))
 CLOSE, PING, PONG = (int(op) for op in (Opcode.CLOSE, Opcode.PING, Opcode.PONG))
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
-
-
-def _deflate_bound(size: int | None) -> int | None:
-    """The most bytes deflate may produce for ``size`` bytes of input
-    (5-byte stored-block headers, generously)."""
-    return None if size is None else size + (size >> 8) + 64
 
 
 class State(enum.IntEnum):
@@ -84,7 +78,7 @@ class Connection:
     """
 
     __slots__ = ("role", "state", "close_code", "close_reason", "max_message_size",
-                 "stream_fragments", "reading", "writing", "_client", "_parser", "_feed", "_feed_messages",
+                 "stream_fragments", "reading", "writing", "_client", "_parser", "_feed_messages",
                  "_deflate", "_items",
                  "_out", "_msg_text", "_msg_compressed", "_msg_size",
                  "_parts", "_validator", "_decoder")
@@ -101,20 +95,17 @@ class Connection:
         self.stream_fragments = stream_fragments
         self._deflate = compression
         frame_limit = max_message_size if max_frame_size is None else max_frame_size
-        wire_limit = max_message_size
-        if compression is not None:
-            # Deflate can grow incompressible data a little (stored blocks);
-            # a message that inflates to within the limit may be slightly
-            # over it on the wire. The inflated size is checked exactly.
-            frame_limit, wire_limit = _deflate_bound(frame_limit), _deflate_bound(wire_limit)
         # UTF-8 is checked here, not in the parser: see the module comment.
+        # With compression the parser inflates whole messages itself and
+        # checks them against the limit inflated; it lets a frame pass the
+        # limits by deflate's overhead (stored blocks), and _data_frame
+        # checks a fragmented message exactly.
         self._parser = FrameParser(
-            role, max_frame_size=frame_limit, max_message_size=wire_limit,
-            rsv1_allowed=compression is not None, validate_utf8=False)
-        self._feed = self._parser.feed
-        # Without compression whole messages skip Frame objects and events
-        # until events() (see receive_data).
-        self._feed_messages = self._parser.feed_messages if compression is None else None
+            role, max_frame_size=frame_limit, max_message_size=max_message_size,
+            validate_utf8=False, deflate=compression)
+        # Whole messages skip Frame objects and events until events() (see
+        # receive_data).
+        self._feed_messages = self._parser.feed_messages
         self.state = OPEN
         #: The peer's close code and reason: 1005 for a Close without code,
         #: 1006 when the transport ended without one; None while open.
@@ -155,21 +146,12 @@ class Connection:
             return
         items = self._items
         start = len(items)
-        feed_messages = self._feed_messages
         try:
-            if feed_messages is not None:
-                if not feed_messages(data, items):
-                    return  # whole messages only: the common case, done
-            else:
-                # With compression the parser's limits leave room for
-                # deflate's overhead: every frame goes through _frame, which
-                # checks the exact limit.
-                items += self._feed(data)
+            if not self._feed_messages(data, items):
+                return  # whole messages only: the common case, done
         except ProtocolError as exc:
-            # What came before the bad frame still counts (and may fail first);
-            # feed_messages put it in items already, feed hands it over here.
-            if feed_messages is None:
-                items += getattr(exc, "frames", ())
+            # What came before the bad frame still counts (and may fail
+            # first); feed_messages put it in items already.
             self._settle(start, exc)
             return
         self._settle(start, None)
@@ -186,10 +168,9 @@ class Connection:
         self._settle(start, error)
 
     @property
-    def parser(self) -> FrameParser | None:
-        """The FrameParser for ``receive_parsed``; None when compression is
-        on (every frame must then pass through ``receive_data``)."""
-        return self._parser if self._feed_messages is not None else None
+    def parser(self) -> FrameParser:
+        """The FrameParser for ``receive_parsed``."""
+        return self._parser
 
     def _settle(self, start: int, error: ProtocolError | None) -> None:
         """Resolve what was parsed from ``_items[start:]`` on; then fail with

@@ -7,27 +7,24 @@ negotiated: level, memory level, size threshold); negotiation turns it into a
 decompresses its messages.
 
 Memory per connection is what a busy server must bound. zlib's compressor
-holds about ``2**(wbits+2) + 2**(mem_level+9)`` bytes and the decompressor
-``2**wbits``; without context takeover on a side, its zlib object is dropped
-after each message, so an idle connection holds nothing for it. Decompression
-never produces more than ``max_size + 1`` bytes per call (zlib's
-``max_length``), so a decompression bomb costs one message limit of memory and
-ends in MessageTooBig (close code 1009).
+holds about ``2**(wbits+2) + 2**(mem_level+9)`` bytes (256 KiB at the
+defaults) and the decompressor about ``2**wbits`` plus 7 KiB; without context
+takeover on a side, its zlib object is dropped after each message, so an idle
+connection holds nothing for it. Decompression never produces more than
+``max_size + 1`` bytes per call (zlib's ``max_length``), so a decompression
+bomb costs one message limit of memory and ends in MessageTooBig (close code
+1009). The streams themselves are wsfast._impl.DeflateStreams.
 """
 from __future__ import annotations
 
 import re
-import zlib
 
-from wsfast.errors import MessageTooBig, ProtocolError
+from wsfast._impl import DeflateStreams
 
 __all__ = ["NegotiatedDeflate", "PerMessageDeflate"]
 
 Params = list[tuple[str, "str | None"]]
 
-# RFC 7692 section 7.2.1: a sync flush ends with this empty stored block,
-# which the sender removes and the receiver appends back.
-_TAIL = b"\x00\x00\xff\xff"
 # Section 7.1.2.1: decimal 8 to 15, no leading zeros.
 _BITS_RE = re.compile(r"8|9|1[0-5]")
 _NAMES = ("server_no_context_takeover", "client_no_context_takeover",
@@ -196,19 +193,18 @@ def _parse(params: Params, *, response: bool) -> dict[str, int | None] | None:
     return values
 
 
-class NegotiatedDeflate:
+class NegotiatedDeflate(DeflateStreams):
     """One connection's permessage-deflate state: compresses what it sends,
     decompresses what it receives, with the negotiated parameters.
 
     ``local_*`` govern our compressor, ``remote_*`` the peer's (our
     decompressor). A window of 8 bits, which zlib's raw deflate cannot
     produce, is served with Huffman-only compression: no back-references,
-    so valid for any window.
+    so valid for any window. The streams are C where the extension is
+    (DeflateStreams): the parser inflates whole messages without Python.
     """
 
-    __slots__ = ("local_no_context_takeover", "remote_no_context_takeover",
-                 "local_max_window_bits", "remote_max_window_bits", "compress_level",
-                 "mem_level", "threshold", "_compressor", "_decompressor", "_size")
+    __slots__ = ()
 
     def __init__(self, *, local_no_context_takeover: bool = False,
                  remote_no_context_takeover: bool = False,
@@ -216,71 +212,14 @@ class NegotiatedDeflate:
                  compress_level: int = 6, mem_level: int = 8, threshold: int = 64) -> None:
         _check_bits("local_max_window_bits", local_max_window_bits)
         _check_bits("remote_max_window_bits", remote_max_window_bits)
-        self.local_no_context_takeover = local_no_context_takeover
-        self.remote_no_context_takeover = remote_no_context_takeover
-        self.local_max_window_bits = local_max_window_bits
-        self.remote_max_window_bits = remote_max_window_bits
-        self.compress_level = compress_level
-        self.mem_level = mem_level
-        self.threshold = threshold
-        self._compressor: zlib._Compress | None = None
-        self._decompressor: zlib._Decompress | None = None
-        self._size = 0  # bytes decompressed so far in the current message
+        super().__init__(
+            local_no_context_takeover=local_no_context_takeover,
+            remote_no_context_takeover=remote_no_context_takeover,
+            local_max_window_bits=local_max_window_bits,
+            remote_max_window_bits=remote_max_window_bits,
+            compress_level=compress_level, mem_level=mem_level, threshold=threshold)
 
     def __repr__(self) -> str:
         return (f"<NegotiatedDeflate local(no_context_takeover={self.local_no_context_takeover},"
                 f" window_bits={self.local_max_window_bits}) remote(no_context_takeover="
                 f"{self.remote_no_context_takeover}, window_bits={self.remote_max_window_bits})>")
-
-    def _new_compressor(self) -> zlib._Compress:
-        bits = self.local_max_window_bits
-        if bits == 8:
-            return zlib.compressobj(self.compress_level, zlib.DEFLATED, -9, self.mem_level,
-                                    zlib.Z_HUFFMAN_ONLY)
-        return zlib.compressobj(self.compress_level, zlib.DEFLATED, -bits, self.mem_level)
-
-    def compress(self, data: bytes | bytearray | memoryview) -> bytes:
-        """One whole message's payload, compressed (send it with RSV1 set)."""
-        c = self._compressor
-        if c is None:
-            c = self._new_compressor()
-            if not self.local_no_context_takeover:
-                self._compressor = c
-        out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
-        return out[:-4]  # section 7.2.1: drop the 00 00 ff ff that ends a sync flush
-
-    def decompress(self, data: bytes, fin: bool, max_size: int | None) -> bytes:
-        """Decompress one frame of a compressed message (``fin`` on its last
-        frame). MessageTooBig once the message passes ``max_size`` bytes,
-        ProtocolError (1002) for data that is not deflate."""
-        d = self._decompressor
-        if d is None:
-            d = self._decompressor = zlib.decompressobj(-self.remote_max_window_bits)
-        try:
-            if max_size is None:
-                out = d.decompress(data)
-                if fin:
-                    out += d.decompress(_TAIL)
-            else:
-                # max_length caps what zlib produces: memory stays bounded by
-                # the limit whatever the compression ratio.
-                budget = max_size - self._size
-                out = d.decompress(data, budget + 1)
-                if fin and len(out) <= budget:
-                    out += d.decompress(_TAIL, budget + 1 - len(out))
-                if len(out) > budget:
-                    self._size = 0
-                    self._decompressor = None
-                    raise MessageTooBig(reason=f"decompressed message is over {max_size} bytes")
-        except zlib.error as exc:
-            self._decompressor = None
-            raise ProtocolError(reason=f"invalid compressed data: {exc}") from None
-        if fin:
-            self._size = 0
-            # Without context takeover the peer starts afresh each message;
-            # a final deflate block (BFINAL) ends the stream for good.
-            if self.remote_no_context_takeover or d.eof:
-                self._decompressor = None
-        else:
-            self._size += len(out)
-        return out

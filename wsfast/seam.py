@@ -59,7 +59,7 @@ class SansIO(Protocol):
     writing: bool
 
     @property
-    def parser(self) -> Any: ...  # None with compression
+    def parser(self) -> Any: ...
     @property
     def has_bytes_to_send(self) -> bool: ...
     def receive_data(self, data: bytes) -> None: ...
@@ -72,8 +72,8 @@ class SansIO(Protocol):
 class GeneralPath(Protocol):
     """The callables an I/O layer hands a MessagePump, as keywords, once.
 
-    ``receive(data)``: a read the pump does not parse (compression, after
-    the peer's Close); ``received(items, error)``: what the pump parsed of a
+    ``receive(data)``: a read the pump does not parse (after the peer's
+    Close); ``received(items, error)``: what the pump parsed of a
     read that is not only whole messages, for ``Connection.receive_parsed``;
     ``send(message)``: a send the pump does not frame itself. The asyncio
     protocol callbacks are forwarded as they are.

@@ -69,6 +69,7 @@ def pure_twin() -> type:
     frames = _fresh("wsfast.frames", backend)
     connection = _fresh("wsfast.connection", dict(
         backend, encode_close=frames.encode_close, parse_close=frames.parse_close))
+    connection.Connection.pure_streams = True  # outcome() gives it pure DeflateStreams
     return connection.Connection  # type: ignore[no-any-return]
 
 
@@ -86,7 +87,9 @@ def outcome(connection_class: type, role: str, chunks: list[bytes],
     """Per chunk: the events, or the error (class, close code) that ended
     the stream; with the frames the connection owes the peer, its state and
     the peer's close code. Anything but a ProtocolError propagates."""
-    compression = NegotiatedDeflate(**deflate) if deflate is not None else None
+    streams = _pure.DeflateStreams if getattr(connection_class, "pure_streams", False) \
+        else NegotiatedDeflate
+    compression = streams(**deflate) if deflate is not None else None
     conn = connection_class(role, compression=compression, **options)
     said: list[Any] = []
     for chunk in chunks + [b""]:  # b"": the transport reaches EOF

@@ -14,7 +14,7 @@ from cpython.bytes cimport PyBytes_CheckExact, PyBytes_GET_SIZE
 cimport cython
 
 from wsfast._inbox cimport Inbox
-from wsfast._speedups cimport FrameParser, encode_frame, frame_header
+from wsfast._speedups cimport DeflateStreams, FrameParser, encode_frame, frame_header
 from wsfast.errors import ProtocolError
 
 # Bytes held back while corked before they are written anyway: a burst of
@@ -74,7 +74,8 @@ cdef class MessagePump:
     cdef object general_receive, general_received, general_send
     cdef object forward_eof, forward_lost, forward_pause, forward_resume
     cdef Inbox inbox
-    cdef FrameParser parser  # None with compression: every read goes the general way
+    cdef FrameParser parser
+    cdef DeflateStreams deflate  # None without compression
     cdef list items  # reused read after read, unless a read re-enters (see below)
     cdef list out  # writes held while corked, in order
     cdef Py_ssize_t out_bytes
@@ -91,6 +92,7 @@ cdef class MessagePump:
             self.conn = conn
             self.inbox = inbox
             self.parser = parser
+            self.deflate = parser.deflate
             self.transport_write = write
             self.transport_writelines = writelines
             self.loop = loop
@@ -127,7 +129,7 @@ cdef class MessagePump:
     cdef int receive(self, data) except -1:
         cdef list items
         cdef Py_ssize_t count
-        if self.parser is None or not data or not self.conn.reading:
+        if not data or not self.conn.reading:
             # The general path may keep what it is given: bytes of its own.
             self.general_receive(data if PyBytes_CheckExact(data) else bytes(data))
             return 0
@@ -162,13 +164,16 @@ cdef class MessagePump:
     def send_nowait(self, message):
         """WebSocket.send_nowait: one message, text for a str."""
         cdef long op
-        if self.parser is None or not self.conn.writing or self.lost:
-            self.general_send(message)  # compression, closing, closed: the general way
+        if not self.conn.writing or self.lost:
+            self.general_send(message)  # closing, closed: the general way
             return
         op = 2
         if isinstance(message, str):
             op = 1
             message = (<str>message).encode("utf-8")
+        if self.deflate is not None and len(message) >= self.deflate.threshold:
+            self.put(encode_frame(op, self.deflate.deflate(message), True, True, self.mask))
+            return
         if (self.mask or not PyBytes_CheckExact(message)
                 or PyBytes_GET_SIZE(message) < BY_REFERENCE_MIN
                 or self.transport_writelines is None):

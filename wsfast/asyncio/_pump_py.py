@@ -40,9 +40,8 @@ class MessagePump:
                  send: Callable[[Any], None], eof_received: Callable[[], Any],
                  connection_lost: Callable[[Exception | None], None],
                  pause_writing: Callable[[], None], resume_writing: Callable[[], None]) -> None:
-        parser = conn.parser
         self._conn = conn
-        self._feed_messages = None if parser is None else parser.feed_messages
+        self._feed_messages = conn.parser.feed_messages
         self._inbox = inbox
         self._mask = conn.role == "client"
         self._transport_write = transport.write
@@ -80,7 +79,7 @@ class MessagePump:
 
     def _receive(self, data: bytes | bytearray | memoryview) -> None:
         feed_messages = self._feed_messages
-        if feed_messages is None or not data or not self._conn.reading:
+        if not data or not self._conn.reading:
             # The general path may keep what it is given: bytes of its own.
             self._receive_general(data if type(data) is bytes else bytes(data))
             return
@@ -107,7 +106,7 @@ class MessagePump:
     def send_nowait(self, message: Any) -> None:
         """WebSocket.send_nowait: one message, text for a str."""
         conn = self._conn
-        if self._feed_messages is None or not conn.writing or self._lost:
+        if not conn.writing or self._lost:
             self._send(message)
             return
         self.write(conn.send(message))
