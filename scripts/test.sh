@@ -14,10 +14,19 @@ export WSFAST_REQUIRE_EXTENSIONS=1
 export WSFAST_PINNED_PEERS=1
 kernels=$(.venv/bin/python -c 'import wsfast; print(" ".join(wsfast.available_kernels()))')
 status=0
+# The standard zlib, as a plain install has it; zlib-ng (the zlib-ng extra)
+# for the compressed paths after.
+export WSFAST_ZLIB=zlib
 for kernel in $kernels; do
     echo "=== compiled, WSFAST_KERNEL=$kernel"
     WSFAST_KERNEL=$kernel .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
 done
 echo "=== pure Python, WSFAST_NO_EXTENSIONS=1"
 WSFAST_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
+deflate_tests="tests/test_deflate.py tests/test_connection_diff.py tests/asyncio/test_pump.py"
+for mode in 0 1; do
+    echo "=== permessage-deflate through zlib-ng, WSFAST_NO_EXTENSIONS=$mode"
+    WSFAST_ZLIB=zlib-ng WSFAST_NO_EXTENSIONS=$mode .venv/bin/python -m pytest -q \
+        -p no:cacheprovider $deflate_tests || status=1
+done
 exit $status

@@ -482,3 +482,25 @@ def test_connection_sends_and_reads_compressed_messages_as_zlib_does() -> None:
         assert raw.rsv1
         assert plain.decompress(raw.payload + TAIL) == (
             message.encode() if isinstance(message, str) else message)
+
+
+def test_zlib_binding_is_chosen_by_wsfast_zlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wsfast import _contract
+    monkeypatch.setenv("WSFAST_ZLIB", "zlib")
+    assert _contract.zlib_module() is zlib
+    monkeypatch.setenv("WSFAST_ZLIB", "gzip")
+    with pytest.raises(ValueError, match="WSFAST_ZLIB"):
+        _contract.zlib_module()
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        monkeypatch.setenv("WSFAST_ZLIB", "zlib-ng")
+        with pytest.raises(ImportError):
+            _contract.zlib_module()
+        pytest.skip("zlib-ng is not installed (pip install 'wsfast[zlib-ng]')")
+    for choice in ("zlib-ng", ""):
+        monkeypatch.setenv("WSFAST_ZLIB", choice)
+        assert _contract.zlib_module() is zlib_ng
+    # What the streams of this process use: plain zlib reads what they wrote.
+    [message] = [b"the quick brown fox " * 50]
+    assert plain_inflate([NegotiatedDeflate().compress(message)]) == [message]

@@ -10,6 +10,9 @@ checks both twins apply.
 from __future__ import annotations
 
 import operator
+import os
+import zlib
+from types import ModuleType
 
 from wsfast.errors import InvalidUTF8, MessageTooBig, ProtocolError
 
@@ -102,6 +105,24 @@ def deflate_bound(size: int) -> int:
     """The most bytes deflate may produce for ``size`` bytes of input
     (5-byte stored-block headers, generously); UNLIMITED stays so."""
     return UNLIMITED if size >= UNLIMITED - (size >> 8) - 64 else size + (size >> 8) + 64
+
+
+def zlib_module() -> ModuleType:
+    """The zlib binding permessage-deflate uses: zlib-ng's drop-in one
+    where it is installed (``pip install 'wsfast[zlib-ng]'``: the same
+    format, deflate about 2.5x as fast at 1 KiB), else the standard one.
+    WSFAST_ZLIB=zlib forces the standard one, WSFAST_ZLIB=zlib-ng zlib-ng's."""
+    choice = os.environ.get("WSFAST_ZLIB", "")
+    if choice not in ("", "zlib", "zlib-ng"):
+        raise ValueError(f'WSFAST_ZLIB must be "zlib" or "zlib-ng", not {choice!r}')
+    if choice != "zlib":
+        try:
+            from zlib_ng import zlib_ng
+            return zlib_ng
+        except ImportError:
+            if choice:
+                raise
+    return zlib
 
 
 def check_opcode(opcode: int) -> int:

@@ -14,10 +14,11 @@ import os
 import struct
 import sys
 import threading
-import zlib
 from typing import Any
 
 from wsfast import _contract as _fr
+
+zlib = _fr.zlib_module()
 from wsfast.errors import MessageTooBig, ProtocolError
 
 __all__ = ["KERNEL", "DeflateStreams", "Frame", "FrameParser", "Utf8Validator", "apply_mask",

@@ -16,7 +16,6 @@ suspended wherever the thread could have dropped the GIL (Python code, a
 `with nogil` block), so state is left consistent before each such point.
 """
 import os
-import zlib
 
 from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer,
                              PyObject_GetBuffer)
@@ -294,6 +293,8 @@ cdef class Utf8Validator:
 
 from wsfast import _contract as _fr
 from wsfast.errors import MessageTooBig, ProtocolError
+
+zlib = _fr.zlib_module()  # zlib-ng's binding where installed
 
 # Above this, a finished frame's buffer is freed rather than kept for the next.
 cdef size_t KEEP_BUFFER_MAX = 64 * 1024
