@@ -9,6 +9,7 @@ checks both twins apply.
 """
 from __future__ import annotations
 
+import importlib
 import operator
 import os
 import zlib
@@ -117,8 +118,7 @@ def zlib_module() -> ModuleType:
         raise ValueError(f'WSFAST_ZLIB must be "zlib" or "zlib-ng", not {choice!r}')
     if choice != "zlib":
         try:
-            from zlib_ng import zlib_ng
-            return zlib_ng
+            return importlib.import_module("zlib_ng.zlib_ng")
         except ImportError:
             if choice:
                 raise
