@@ -242,6 +242,38 @@ async def test_decompression_bomb_is_1009_with_bounded_memory() -> None:
     assert peak[0] < 4 * LIMIT, peak[0]  # the limit plus the frame, never 64 MiB
 
 
+@pytest.mark.parametrize("attack, code", [
+    (build_frame(Opcode.TEXT, b"caf\xc3\x28", mask=True), 1007),
+    (header(Opcode.BINARY, 4, rsv1=True) + b"oops", 1002),
+    (build_frame(Opcode.CLOSE, b"\x03\xe7", mask=True), 1002),  # close code 999
+], ids=["invalid UTF-8", "RSV1 not negotiated", "close code 999"])
+@aio
+async def test_server_ends_the_tcp_connection_after_failing_without_close_timeout(
+        attack: bytes, code: int) -> None:
+    # RFC 6455 section 7.1.7: the Close, then the end of the connection from
+    # the server; not a socket held for close_timeout (60 s here) per bad
+    # frame. More frames follow the bad one, unread by the server.
+    ended = asyncio.Event()
+
+    async def handler(ws: Any) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await sink(ws)
+        await ws.wait_closed()
+        ended.set()
+
+    async with serve(handler, "127.0.0.1", 0, close_timeout=60) as server:
+        reader, writer, leftover, _ = await handshake(server)
+        writer.write(attack + build_frame(Opcode.BINARY, b"more" * 1000, mask=True) * 20)
+        got, _ = await close_code(reader, leftover)
+        assert got == code
+        # The Close is followed by the end of the stream (a half close),
+        # while the peer's own Close and data are still on their way.
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.write(build_frame(Opcode.CLOSE, b"\x03\xe8", mask=True))
+        writer.close()
+        await asyncio.wait_for(ended.wait(), 10)
+
+
 @pytest.mark.parametrize("first, second", [
     (b"caf\xc3", b"\x28 and on"),        # a continuation byte that is not one
     (b"half a surrogate \xed", b"\xa0\x80"),  # U+D800, refused in UTF-8

@@ -39,8 +39,11 @@ class Transport:
     def is_closing(self) -> bool:
         return False
 
+    def can_write_eof(self) -> bool:
+        return True
+
     def __getattr__(self, name: str) -> Any:
-        if name in ("pause_reading", "resume_reading", "abort", "close"):
+        if name in ("pause_reading", "resume_reading", "abort", "close", "write_eof"):
             return lambda: self.calls.append(name)
         raise AttributeError(name)
 

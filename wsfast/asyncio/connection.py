@@ -432,8 +432,27 @@ class WebSocket(asyncio.Protocol):
             logger.info("%s: %s", self.remote_address, error)
             self.close_code, self.close_reason = 1006, str(error.reason)
             self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
+            if self.role == "server":
+                self._end_after_failure()
         if conn.state is CLOSED:
             self._peer_closed()
+
+    def _end_after_failure(self) -> None:
+        """RFC 6455 section 7.1.7: after failing, a server closes the TCP
+        connection once its Close is out, processing nothing more (the peer's
+        Close reply included). A half close (FIN after our Close) lets a peer
+        that is still sending read the Close before it sees the end, where a
+        full close with unread input would reset the connection and could
+        destroy the Close; the transport closes on the peer's EOF, or is
+        dropped at close_timeout."""
+        transport = self.transport
+        assert transport is not None
+        if self._pump is not None:
+            self._pump.flush()
+        if transport.can_write_eof():
+            transport.write_eof()
+        else:  # TLS: close_notify after what is buffered
+            transport.close()
 
     def _event(self, event: Any) -> None:
         """An event other than a whole message."""
