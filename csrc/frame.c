@@ -27,7 +27,8 @@ void wsf_parser_init(wsf_parser *p, int server, int rsv1_allowed, int validate_u
     memset(p, 0, sizeof(*p));
     p->server = server != 0;
     p->rsv1_allowed = rsv1_allowed != 0;
-    p->validate_utf8 = validate_utf8 != 0;
+    p->validate_utf8 = validate_utf8 == WSF_VALIDATE_INCOMPLETE ? WSF_VALIDATE_INCOMPLETE
+                                                                : validate_utf8 != 0;
     p->max_frame_size = max_frame_size;
     p->max_message_size = max_message_size;
     p->utf8_state = WSF_UTF8_ACCEPT;
@@ -179,7 +180,11 @@ int wsf_frame_take_split(wsf_parser *p, const wsf_frame *f, uint8_t *dst, const 
                          const uint8_t *rest) {
     /* A COMPLETE frame's payload is in memory, so its length fits a size_t. */
     size_t n = (size_t)f->payload_len, from = (size_t)p->done;
-    uint32_t *state = utf8_state_for(p, f);
+    /* WSF_VALIDATE_INCOMPLETE: a whole message taken in one piece is the
+     * caller's to decode (and so to check); only what came in pieces is
+     * checked here, so that it fails as soon as the bad bytes arrive. */
+    uint32_t *state = p->validate_utf8 == WSF_VALIDATE_INCOMPLETE && from == 0 &&
+                      f->starts_message && f->fin ? NULL : utf8_state_for(p, f);
     if (from && dst != head)
         memcpy(dst, head, from);
     p->done = 0;

@@ -136,6 +136,10 @@ typedef struct {
     uint8_t message_validate;   /* ... and it is text to validate */
 } wsf_parser;
 
+/* validate_utf8: 0 (no), 1 (every text payload), or WSF_VALIDATE_INCOMPLETE:
+ * only text that arrives in pieces (a frame over several reads, a fragmented
+ * message), for a caller that decodes a whole message taken at once itself. */
+#define WSF_VALIDATE_INCOMPLETE 2
 void wsf_parser_init(wsf_parser *p, int server, int rsv1_allowed, int validate_utf8,
                      uint64_t max_frame_size, uint64_t max_message_size);
 

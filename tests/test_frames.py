@@ -445,3 +445,46 @@ def test_frames_compare_across_twins():
     if len(IMPLS) < 2:
         pytest.skip("needs the C extension")
     assert IMPLS[0].Frame(9, b"x") == IMPLS[1].Frame(9, b"x")
+
+
+# -- validate_utf8="incomplete": only text that arrives in pieces ---------------
+
+def test_incomplete_mode_fails_inside_a_frame_not_yet_complete(impl):
+    # RFC 6455 section 8.1, Autobahn 6.4.3: the frame announces 100 bytes;
+    # its first 12 already cannot be UTF-8.
+    payload = b"valid text \xff" + b"x" * 88
+    frame = masked(0x81, payload)
+    parser = impl.FrameParser("server", validate_utf8="incomplete")
+    with pytest.raises(InvalidUTF8) as info:
+        parser.feed_messages(frame[:6 + 12], [])
+    assert info.value.close_code == 1007
+
+
+def test_incomplete_mode_checks_fragments_as_they_come(impl):
+    parser = impl.FrameParser("server", validate_utf8="incomplete")
+    out = []
+    assert parser.feed_messages(masked(0x01, "caf".encode()), out) == 1
+    with pytest.raises(InvalidUTF8):
+        parser.feed_messages(masked(0x00, b"\xc3\x28"), out)
+
+
+def test_incomplete_mode_leaves_a_whole_message_to_the_decoder(impl):
+    # Taken at once, a text frame is decoded by feed_messages (which checks
+    # it); feed() hands it out unchecked, as the mode says.
+    bad = masked(0x81, b"ok \xff")
+    assert frames_of(impl.FrameParser("server", validate_utf8="incomplete").feed(bad)) == [
+        (1, True, False, False, False, b"ok \xff")]
+    with pytest.raises(InvalidUTF8):
+        impl.FrameParser("server", validate_utf8="incomplete").feed_messages(bad, [])
+    # Valid text in pieces, byte by byte, arrives whole.
+    text = "héllo wörld €" * 20
+    frame = masked(0x81, text.encode())
+    parser, out = impl.FrameParser("server", validate_utf8="incomplete"), []
+    for i in range(len(frame)):
+        parser.feed_messages(frame[i:i + 1], out)
+    assert out == [text]
+
+
+def test_validate_utf8_refuses_other_strings(impl):
+    with pytest.raises(ValueError, match="incomplete"):
+        impl.FrameParser("server", validate_utf8="partial")

@@ -102,6 +102,16 @@ def limit(value: int | None, name: str) -> int:
     return value
 
 
+def validate_mode(value: object) -> int:
+    """FrameParser's ``validate_utf8`` as csrc/wsfast.h spells it: 0, 1, or
+    2 for "incomplete" (only text that arrives in pieces: see there)."""
+    if value == "incomplete":
+        return 2
+    if isinstance(value, str):
+        raise ValueError(f'validate_utf8 must be True, False or "incomplete", not {value!r}')
+    return 1 if value else 0
+
+
 def deflate_bound(size: int) -> int:
     """The most bytes deflate may produce for ``size`` bytes of input
     (5-byte stored-block headers, generously); UNLIMITED stays so."""

@@ -356,6 +356,11 @@ class FrameParser:
     MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
     came before it in the same feed. The parser then stays failed.
 
+    ``validate_utf8="incomplete"`` checks only text that arrives in pieces
+    (a frame over several feeds, a fragmented message), where it fails as
+    soon as the bad bytes are in: ``feed_messages`` decodes a whole message
+    that came at once, which checks it anyway.
+
     With ``deflate`` (DeflateStreams; RSV1 is then allowed) ``feed_messages``
     inflates a compressed message in one frame itself, and
     ``max_message_size`` is the size of a message inflated: frames on the
@@ -370,7 +375,8 @@ class FrameParser:
 
     def __init__(self, role: str, *, max_frame_size: int | None = _fr.DEFAULT_MAX_FRAME_SIZE,
                  max_message_size: int | None = None, rsv1_allowed: bool = False,
-                 validate_utf8: bool = True, deflate: DeflateStreams | None = None) -> None:
+                 validate_utf8: bool | str = True,
+                 deflate: DeflateStreams | None = None) -> None:
         self._server = _fr.server_role(role)
         self._max_frame = _fr.limit(max_frame_size, "max_frame_size")
         self._max_message = self._inflated_limit = _fr.limit(max_message_size,
@@ -384,7 +390,7 @@ class FrameParser:
         self._deflate = deflate
         self._deferred = False
         self._rsv1_allowed = bool(rsv1_allowed)
-        self._validate = bool(validate_utf8)
+        self._validate = _fr.validate_mode(validate_utf8)
         self._first_byte = _FIRST_BYTE[self._rsv1_allowed]
         self._buf = bytearray()   # at most one incomplete frame, between feeds
         self._done = 0            # its payload bytes already validated
@@ -523,7 +529,7 @@ class FrameParser:
         short = 6 if server else 2  # the header with a 7-bit length (and key)
         # With deflate, a message over the inflated limit takes the long way.
         limit = min(self._max_frame, self._max_message, self._inflated_limit)
-        validate_text = self._validate
+        validate_text = self._validate == 1  # "incomplete" leaves a whole frame unchecked
         # Masked payloads are sliced from here: a slice of bytes is the one
         # copy int.from_bytes needs anyway (of a memoryview it would make
         # that copy itself, after the cost of a view object).
@@ -622,6 +628,8 @@ class FrameParser:
         """wsf_frame_take's UTF-8 part: the bytes _partial has not seen yet."""
         done, self._done = self._done, 0
         if opcode and not done:
+            if fin and self._validate == 2:
+                return  # "incomplete": the caller decodes it
             if fin:  # a whole message in one frame: CPython's decoder does it
                 try:
                     _decode(payload, "strict", True)

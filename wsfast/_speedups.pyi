@@ -56,7 +56,7 @@ class DeflateStreams:
 class FrameParser:
     def __init__(self, role: str, *, max_frame_size: Union[int, None] = ...,
                  max_message_size: Union[int, None] = None, rsv1_allowed: bool = False,
-                 validate_utf8: bool = True,
+                 validate_utf8: Union[bool, str] = True,
                  deflate: Union[DeflateStreams, None] = None) -> None: ...
     @property
     def deflate(self) -> Union[DeflateStreams, None]: ...

@@ -465,6 +465,11 @@ cdef class FrameParser:
     MessageTooBig, InvalidUTF8) whose ``frames`` are the complete frames that
     came before it in the same feed. The parser then stays failed.
 
+    ``validate_utf8="incomplete"`` checks only text that arrives in pieces
+    (a frame over several feeds, a fragmented message), where it fails as
+    soon as the bad bytes are in: ``feed_messages`` decodes a whole message
+    that came at once, which checks it anyway.
+
     With ``deflate`` (DeflateStreams; RSV1 is then allowed) ``feed_messages``
     inflates a compressed message in one frame itself, and
     ``max_message_size`` is the size of a message inflated: frames on the
@@ -492,7 +497,7 @@ cdef class FrameParser:
                 message_limit)
         else:
             wire_limit = message_limit
-        wsf_parser_init(&fresh, server, bool(rsv1_allowed), bool(validate_utf8),
+        wsf_parser_init(&fresh, server, bool(rsv1_allowed), _fr.validate_mode(validate_utf8),
                         frame_limit, wire_limit)
         with cython.critical_section(self):
             self.p = fresh

@@ -95,14 +95,17 @@ class Connection:
         self.stream_fragments = stream_fragments
         self._deflate = compression
         frame_limit = max_message_size if max_frame_size is None else max_frame_size
-        # UTF-8 is checked here, not in the parser: see the module comment.
+        # UTF-8: a whole message taken at once is checked by decoding it
+        # (see the module comment); the parser checks only text that comes
+        # in pieces, so that it fails as soon as the bad bytes arrive, also
+        # inside a frame not yet complete (RFC 6455 section 8.1).
         # With compression the parser inflates whole messages itself and
         # checks them against the limit inflated; it lets a frame pass the
         # limits by deflate's overhead (stored blocks), and _data_frame
         # checks a fragmented message exactly.
         self._parser = FrameParser(
             role, max_frame_size=frame_limit, max_message_size=max_message_size,
-            validate_utf8=False, deflate=compression)
+            validate_utf8="incomplete", deflate=compression)
         # Whole messages skip Frame objects and events until events() (see
         # receive_data).
         self._feed_messages = self._parser.feed_messages

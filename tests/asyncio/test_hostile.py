@@ -274,6 +274,21 @@ async def test_server_ends_the_tcp_connection_after_failing_without_close_timeou
         await asyncio.wait_for(ended.wait(), 10)
 
 
+@aio
+async def test_invalid_utf8_in_a_frame_not_yet_complete_fails_fast_with_1007() -> None:
+    # Autobahn 6.4.3: the frame's rest never comes; its first bytes cannot
+    # be UTF-8, which is enough.
+    async with serve(sink, "127.0.0.1", 0) as server:
+        reader, writer, leftover, _ = await handshake(server)
+        key = b"\x01\x02\x03\x04"
+        start = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"
+        writer.write(header(Opcode.TEXT, 1000, key=key)
+                     + bytes(b ^ key[i & 3] for i, b in enumerate(start)))
+        got, _ = await close_code(reader, leftover)
+        writer.close()
+    assert got == 1007
+
+
 @pytest.mark.parametrize("first, second", [
     (b"caf\xc3", b"\x28 and on"),        # a continuation byte that is not one
     (b"half a surrogate \xed", b"\xa0\x80"),  # U+D800, refused in UTF-8
