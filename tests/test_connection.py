@@ -574,3 +574,45 @@ def test_receive_parsed_ignores_what_follows_the_peers_close() -> None:
     conn.events()
     conn.receive_parsed(["late"])
     assert conn.events() == []
+
+
+# -- reply_before_failing: answers to what came before a violation go first ----
+
+def test_reply_before_failing_holds_the_close_until_finish_failing() -> None:
+    conn = server(reply_before_failing=True)
+    with pytest.raises(ProtocolError) as info:
+        conn.receive_data(frame(1, b"hello") + frame(2, b"x", rsv2=True) + frame(1, b"after"))
+    assert info.value.close_code == 1002
+    assert conn.state is State.CLOSING and conn.failure_pending
+    assert conn.messages_and_events() == ["hello"]  # not "after": nothing counts past the error
+    assert not conn.has_bytes_to_send  # the Close waits
+    reply = conn.send("hello")  # the answer still goes out, before the Close
+    assert read_frames(reply) == [(1, True, False, False, b"hello")]
+    with pytest.raises(ConnectionClosed):
+        conn.ping()  # only messages while the Close waits
+    close = conn.finish_failing()
+    [(opcode, _, _, _, payload)] = read_frames(close)
+    assert (opcode, struct.unpack("!H", payload[:2])[0]) == (8, 1002)
+    assert not conn.failure_pending and conn.finish_failing() == b""
+    with pytest.raises(ConnectionClosed):
+        conn.send("too late")
+
+
+def test_reply_before_failing_without_messages_closes_at_once() -> None:
+    conn = server(reply_before_failing=True)
+    fails_with(conn, frame(2, b"x", rsv2=True), ProtocolError, 1002)
+    assert not conn.failure_pending
+    # And close() during a held failure gives the violation's Close, not a new one.
+    conn = server(reply_before_failing=True)
+    with pytest.raises(InvalidUTF8):
+        conn.receive_data(frame(2, b"data") + frame(1, b"\xff"))
+    [(opcode, _, _, _, payload)] = read_frames(conn.close(1000))
+    assert (opcode, struct.unpack("!H", payload[:2])[0]) == (8, 1007)
+
+
+def test_without_reply_before_failing_the_close_is_queued_at_once() -> None:
+    conn = server()
+    fails_with(conn, frame(1, b"hello") + frame(2, b"x", rsv2=True), ProtocolError, 1002)
+    assert conn.messages_and_events() == ["hello"]
+    with pytest.raises(ConnectionClosed):
+        conn.send("hello")

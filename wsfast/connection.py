@@ -64,6 +64,10 @@ class Connection:
     - ``compression``: the ``NegotiatedDeflate`` from the handshake, or None.
     - ``stream_fragments``: hand out TextFragment/BinaryFragment events as
       frames arrive instead of whole messages.
+    - ``reply_before_failing``: after a violation in a read that also held
+      messages, hold our Close back (``failure_pending``) and let messages
+      still be sent, so that replies to those messages go out before it;
+      ``finish_failing()`` then gives the Close and ends sending.
 
     ``receive_data`` never sends: replies (pongs, the close echo, the Close
     after a violation) queue in ``bytes_to_send()``. The ``send_*`` methods
@@ -81,18 +85,20 @@ class Connection:
                  "stream_fragments", "reading", "writing", "_client", "_parser", "_feed_messages",
                  "_deflate", "_items",
                  "_out", "_msg_text", "_msg_compressed", "_msg_size",
-                 "_parts", "_validator", "_decoder")
+                 "_parts", "_validator", "_decoder", "_reply_first", "_failure_close")
 
     def __init__(self, role: str, *, max_message_size: int | None = 1 << 20,
                  max_frame_size: int | None = None,
                  compression: NegotiatedDeflate | None = None,
-                 stream_fragments: bool = False) -> None:
+                 stream_fragments: bool = False, reply_before_failing: bool = False) -> None:
         if role not in ("client", "server"):
             raise ValueError(f'role must be "client" or "server", not {role!r}')
         self.role = role
         self._client = role == "client"
         self.max_message_size = max_message_size
         self.stream_fragments = stream_fragments
+        self._reply_first = reply_before_failing
+        self._failure_close: bytes | None = None
         self._deflate = compression
         frame_limit = max_message_size if max_frame_size is None else max_frame_size
         # UTF-8: a whole message taken at once is checked by decoding it
@@ -317,11 +323,29 @@ class Connection:
         if self.writing:
             # A close reason holds at most 123 bytes (section 5.5).
             reason = exc.reason.encode()[:123].decode(errors="ignore")
-            self._out.append(build_frame(CLOSE, encode_close(exc.close_code, reason),
-                                         mask=self._client))
-            self.writing = False
+            close = build_frame(CLOSE, encode_close(exc.close_code, reason), mask=self._client)
             self.state = CLOSING
+            if self._reply_first and any(type(item) in (str, bytes) for item in self._items):
+                self._failure_close = close  # see finish_failing
+            else:
+                self._out.append(close)
+                self.writing = False
         raise exc
+
+    @property
+    def failure_pending(self) -> bool:
+        """A violation failed the connection, and its Close waits for
+        ``finish_failing()`` (see ``reply_before_failing``)."""
+        return self._failure_close is not None
+
+    def finish_failing(self) -> bytes:
+        """The Close held back after a violation (b"" if none): nothing may
+        be sent after it."""
+        close, self._failure_close = self._failure_close, None
+        if close is None:
+            return b""
+        self.writing = False
+        return close
 
     def events(self) -> list[Event]:
         """The events received since the last call, oldest first."""
@@ -364,6 +388,12 @@ class Connection:
             raise ConnectionClosed(self.close_code if self.close_code is not None else 1006,
                                    self.close_reason)
 
+    def _check_control(self) -> None:
+        """Only messages may go out while a failure's Close is held back."""
+        self._check_open()
+        if self._failure_close is not None:
+            raise ConnectionClosed(1006, "the connection failed")
+
     def send(self, message: str | bytes | bytearray | memoryview) -> bytes:
         """A message as frame bytes: text for a str, binary for anything
         else; ConnectionClosed after Close."""
@@ -398,17 +428,20 @@ class Connection:
 
     def ping(self, payload: bytes = b"") -> bytes:
         """A Ping frame (payload up to 125 bytes)."""
-        self._check_open()
+        self._check_control()
         return build_frame(PING, payload, mask=self._client)
 
     def pong(self, payload: bytes = b"") -> bytes:
         """An unsolicited Pong frame, a one-way heartbeat (section 5.5.3)."""
-        self._check_open()
+        self._check_control()
         return build_frame(PONG, payload, mask=self._client)
 
     def close(self, code: int = 1000, reason: str = "") -> bytes:
         """Start the closing handshake: the Close frame to send. The state
-        becomes CLOSING until the peer's Close arrives."""
+        becomes CLOSING until the peer's Close arrives (after a violation
+        whose Close is held back: that Close)."""
+        if self._failure_close is not None:
+            return self.finish_failing()
         self._check_open()
         frame = build_frame(CLOSE, encode_close(code, reason), mask=self._client)
         self.writing = False

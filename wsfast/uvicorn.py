@@ -415,7 +415,7 @@ class WebSocketProtocol(WebSocket):
         self.subprotocol = subprotocol
         self._accepted = True
         conn = Connection("server", max_message_size=self.max_message_size,
-                          compression=hs.compression)
+                          compression=hs.compression, reply_before_failing=True)
         leftover, hs.leftover = hs.leftover, b""
         transport.resume_reading()
         self._opened_with(conn, leftover)

@@ -274,6 +274,33 @@ async def test_server_ends_the_tcp_connection_after_failing_without_close_timeou
         await asyncio.wait_for(ended.wait(), 10)
 
 
+@pytest.mark.parametrize("style", ["async for", "on_message"])
+@aio
+async def test_messages_before_a_violation_are_answered_before_the_close(style: str) -> None:
+    # Autobahn 3.2, 5.15: a message and a violation in one read; the echo of
+    # the message goes out first, then the Close, then the end.
+    async def echo(ws: Any) -> None:
+        if style == "on_message":
+            ws.on_message = ws.send_nowait
+            await ws.wait_closed()
+            return
+        with contextlib.suppress(ConnectionClosed):
+            async for message in ws:
+                await ws.send(message)
+
+    async with serve(echo, "127.0.0.1", 0, close_timeout=60) as server:
+        reader, writer, leftover, _ = await handshake(server)
+        writer.write(build_frame(Opcode.TEXT, "first", mask=True)
+                     + build_frame(Opcode.BINARY, b"second", mask=True)
+                     + header(Opcode.TEXT, 2, rsv1=True) + b"no")  # RSV1 not negotiated
+        got, frames = await close_code(reader, leftover)
+        assert got == 1002
+        assert [(f.opcode, f.payload) for f in frames] == [
+            (Opcode.TEXT, b"first"), (Opcode.BINARY, b"second"), (Opcode.CLOSE, frames[-1].payload)]
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+
+
 @aio
 async def test_invalid_utf8_in_a_frame_not_yet_complete_fails_fast_with_1007() -> None:
     # Autobahn 6.4.3: the frame's rest never comes; its first bytes cannot

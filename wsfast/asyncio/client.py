@@ -40,7 +40,7 @@ class ClientWebSocket(WebSocket):
         self.request = hs.request_headers
         self.subprotocol = hs.subprotocol
         conn = Connection("client", max_message_size=self.max_message_size,
-                          compression=hs.compression)
+                          compression=hs.compression, reply_before_failing=True)
         self._opened_with(conn, hs.leftover)
 
 

@@ -191,6 +191,8 @@ class WebSocket(asyncio.Protocol):
         ConnectionClosed at once if it has ended."""
         if self._lost or (self._conn is not None and self._conn.state is CLOSED):
             raise self._closed_error()
+        if self._conn is not None and self._conn.failure_pending:
+            self._finish_failing()  # the reader has answered all that came before
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._inbox.wait(waiter)  # RuntimeError if another task waits already
         return waiter
@@ -263,7 +265,9 @@ class WebSocket(asyncio.Protocol):
         """Run the closing handshake and wait until the connection is closed
         (at most ``close_timeout`` seconds, then the TCP connection is dropped)."""
         conn = self._conn
-        if conn is not None and conn.state is State.OPEN and not self._closed.done():
+        if conn is not None and conn.failure_pending:
+            self._finish_failing()  # a violation's Close instead of ours
+        elif conn is not None and conn.state is State.OPEN and not self._closed.done():
             self._write(conn.close(code, reason))
         elif self._conn is None and self.transport is not None:
             self.transport.close()
@@ -431,11 +435,24 @@ class WebSocket(asyncio.Protocol):
         if error is not None:
             logger.info("%s: %s", self.remote_address, error)
             self.close_code, self.close_reason = 1006, str(error.reason)
-            self._call_later(self.close_timeout, self.transport.abort)  # type: ignore[union-attr]
-            if self.role == "server":
+            if not conn.failure_pending:
                 self._end_after_failure()
+            elif not self._messages:  # on_message has answered them already
+                self._finish_failing()
+            else:
+                # The reader answers what came before the violation first:
+                # its Close goes once it waits for more (_message_waiter),
+                # or close_timeout from now at the latest.
+                self._call_later(self.close_timeout, self._finish_failing)
         if conn.state is CLOSED:
             self._peer_closed()
+
+    def _finish_failing(self) -> None:
+        """The Close held back after a violation (reply_before_failing), now."""
+        conn = self._conn
+        if conn is not None and conn.failure_pending and not self._lost:
+            self._write(conn.finish_failing())
+            self._end_after_failure()
 
     def _end_after_failure(self) -> None:
         """RFC 6455 section 7.1.7: after failing, a server closes the TCP
@@ -444,9 +461,13 @@ class WebSocket(asyncio.Protocol):
         that is still sending read the Close before it sees the end, where a
         full close with unread input would reset the connection and could
         destroy the Close; the transport closes on the peer's EOF, or is
-        dropped at close_timeout."""
+        dropped at close_timeout. A client waits for the server's end, as
+        long."""
         transport = self.transport
         assert transport is not None
+        self._call_later(self.close_timeout, transport.abort)
+        if self.role != "server":
+            return
         if self._pump is not None:
             self._pump.flush()
         if transport.can_write_eof():

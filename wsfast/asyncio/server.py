@@ -79,7 +79,7 @@ class ServerWebSocket(WebSocket):
         self.response = hs.response
         self.subprotocol = hs.subprotocol
         conn = Connection("server", max_message_size=self.max_message_size,
-                          compression=hs.compression)
+                          compression=hs.compression, reply_before_failing=True)
         self._opened_with(conn, hs.leftover)
         self._server._track(self._run_handler())
 
