@@ -9,6 +9,7 @@
 #   --deflate     add the permessage-deflate cases 12.* and 13.* (slow: ~450 more)
 #   --role        run one role only (default both)
 #   --allow-non-strict  let NON-STRICT verdicts pass (default: they fail)
+#   --skip-without-python2  exit 0, saying so, where no CPython 2.7 exists
 #   --reports DIR keep the reports (servers/, clients/: index.html, index.json)
 #                 in DIR; by default they go to a temp dir removed at exit
 #
@@ -22,12 +23,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deflate=0 role=both allow_non_strict=0 reports_dir="" cases=()
+deflate=0 role=both allow_non_strict=0 skip_without_py2=0 reports_dir="" cases=()
 while [ $# -gt 0 ]; do
     case $1 in
         --deflate) deflate=1 ;;
         --role) role=$2; shift ;;
         --allow-non-strict) allow_non_strict=1 ;;
+        --skip-without-python2) skip_without_py2=1 ;;
         --reports) reports_dir=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
@@ -94,7 +96,11 @@ find_python2() {
 }
 
 if ! "$VENV/bin/wstest" -a >/dev/null 2>&1; then
-    py2=$(find_python2)
+    if ! py2=$(find_python2); then
+        [ $skip_without_py2 = 1 ] || exit 2
+        echo "=== Autobahn TestSuite skipped: no CPython 2.7 on this machine"
+        exit 0
+    fi
     echo "=== making $VENV with $py2"
     tool=$(mktemp -d)
     # virtualenv 20.15 is the last that runs on 2.7; it is only used here.
