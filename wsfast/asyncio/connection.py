@@ -189,10 +189,12 @@ class WebSocket(asyncio.Protocol):
     def _message_waiter(self) -> asyncio.Future[None]:
         """A future done when a message is queued or the connection ends;
         ConnectionClosed at once if it has ended."""
-        if self._lost or (self._conn is not None and self._conn.state is CLOSED):
-            raise self._closed_error()
-        if self._conn is not None and self._conn.failure_pending:
-            self._finish_failing()  # the reader has answered all that came before
+        conn = self._conn
+        if self._lost or (conn is not None and conn.state is not OPEN):  # one test while open
+            if self._lost or conn.state is CLOSED:  # type: ignore[union-attr]
+                raise self._closed_error()
+            if conn.failure_pending:  # type: ignore[union-attr]
+                self._finish_failing()  # the reader has answered all that came before
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._inbox.wait(waiter)  # RuntimeError if another task waits already
         return waiter
