@@ -530,6 +530,7 @@ class FrameParser:
         # With deflate, a message over the inflated limit takes the long way.
         limit = min(self._max_frame, self._max_message, self._inflated_limit)
         validate_text = self._validate == 1  # "incomplete" leaves a whole frame unchecked
+        deflate = self._deflate
         # Masked payloads are sliced from here: a slice of bytes is the one
         # copy int.from_bytes needs anyway (of a memoryview it would make
         # that copy itself, after the cost of a view object).
@@ -600,7 +601,6 @@ class FrameParser:
                 self._message_size = n
                 self._in_message = not fin
                 self._message_validate = validate
-            deflate = self._deflate
             if (messages and fin and (opcode == 1 or opcode == 2)
                     and not (rsv1 and (deflate is None or self._deferred))):
                 if rsv1:
