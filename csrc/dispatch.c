@@ -26,29 +26,54 @@ static void cpuid(int leaf, int sub, unsigned regs[4]) {
 #endif
 }
 
-/* AVX2 needs the CPU flag and the OS saving YMM state (XCR0 bits 1 and 2). */
-static int has_avx2(void) {
+static unsigned long long xcr0(void) {
+#if defined(_MSC_VER)
+    return _xgetbv(0);
+#else
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+#endif
+}
+
+/* The CPU's leaf 7 flags (EBX, ECX) when the OS saves every register state
+ * in `state` (XCR0 bits), else zeros: a flag alone does not make the
+ * instructions usable. */
+static void leaf7_if_saved(unsigned long long state, unsigned *ebx, unsigned *ecx) {
     unsigned r[4];
-    unsigned long long xcr0;
+    *ebx = *ecx = 0;
     cpuid(0, 0, r);
     if (r[0] < 7)
-        return 0;
+        return;
     cpuid(1, 0, r);
     if (!(r[2] & (1u << 27)))   /* OSXSAVE */
-        return 0;
-#if defined(_MSC_VER)
-    xcr0 = _xgetbv(0);
-#else
-    {
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        xcr0 = ((unsigned long long)hi << 32) | lo;
-    }
-#endif
-    if ((xcr0 & 6) != 6)
-        return 0;
+        return;
+    if ((xcr0() & state) != state)
+        return;
     cpuid(7, 0, r);
-    return (r[1] & (1u << 5)) != 0;   /* EBX bit 5: AVX2 */
+    *ebx = r[1];
+    *ecx = r[2];
+}
+
+/* AVX2: XCR0 bits 1-2 (XMM, YMM state); leaf 7 EBX bit 5. */
+static int has_avx2(void) {
+    unsigned ebx, ecx;
+    leaf7_if_saved(0x6, &ebx, &ecx);
+    return (ebx & (1u << 5)) != 0;
+}
+
+/* AVX-512 as WSF_AVX512_TARGET: XCR0 bits 5-7 too (opmask, the upper
+ * halves of ZMM0-15, ZMM16-31); EBX bits 16 (F), 30 (BW), 31 (VL); ECX
+ * bits 1 (VBMI), 6 (VBMI2); BMI1 and BMI2 (EBX bits 3, 8) and POPCNT
+ * (leaf 1 ECX bit 23). */
+static int has_avx512(void) {
+    const unsigned need_ebx = (1u << 3) | (1u << 8) | (1u << 16) | (1u << 30) | (1u << 31);
+    const unsigned need_ecx = (1u << 1) | (1u << 6);
+    unsigned r[4], ebx, ecx;
+    leaf7_if_saved(0xE6, &ebx, &ecx);
+    cpuid(1, 0, r);
+    return (ebx & need_ebx) == need_ebx && (ecx & need_ecx) == need_ecx &&
+           (r[2] & (1u << 23)) && has_avx2();
 }
 
 static int has_sse2(void) {
@@ -135,15 +160,16 @@ static int always(void) { return 1; }
  * takes the last one the CPU supports. A new variant is a row here and its
  * own mask_*.c and utf8_*.c (declared in internal.h). */
 static const wsf_variant VARIANTS[] = {
-    /* name    supported  mask             mask_stream           utf8 */
-    {"scalar", always,    wsf_mask_scalar, NULL,                 wsf_utf8_valid_scalar},
+    /* name    supported   mask             mask_stream             utf8 */
+    {"scalar", always,     wsf_mask_scalar, NULL,                   wsf_utf8_valid_scalar},
 #if defined(WSF_X86)
-    {"sse2",   has_sse2,  wsf_mask_sse2,   NULL,                 wsf_utf8_valid_sse2},
-    {"ssse3",  has_ssse3, wsf_mask_sse2,   NULL,                 wsf_utf8_valid_ssse3},
-    {"avx2",   has_avx2,  wsf_mask_avx2,   wsf_mask_avx2_stream, wsf_utf8_valid_avx2},
+    {"sse2",   has_sse2,   wsf_mask_sse2,   NULL,                   wsf_utf8_valid_sse2},
+    {"ssse3",  has_ssse3,  wsf_mask_sse2,   NULL,                   wsf_utf8_valid_ssse3},
+    {"avx2",   has_avx2,   wsf_mask_avx2,   wsf_mask_avx2_stream,   wsf_utf8_valid_avx2},
+    {"avx512", has_avx512, wsf_mask_avx512, wsf_mask_avx512_stream, wsf_utf8_valid_avx512},
 #endif
 #if defined(WSF_NEON)
-    {"neon",   always,    wsf_mask_neon,   NULL,                 wsf_utf8_valid_neon},
+    {"neon",   always,     wsf_mask_neon,   NULL,                   wsf_utf8_valid_neon},
 #endif
 };
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))

@@ -23,6 +23,10 @@
 #define WSF_TARGET(isa)
 #endif
 
+/* The one AVX-512 variant: Ice Lake's set (F, BW, VL, VBMI, VBMI2), which
+ * every AVX-512 CPU since 2019 has (Intel Ice Lake on, AMD Zen 4 on). */
+#define WSF_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt"
+
 #if defined(__GNUC__) || defined(__clang__)
 #define WSF_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WSF_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -74,6 +78,9 @@ void wsf_mask_avx2_stream(uint8_t *dst, const uint8_t *src, size_t len, const ui
 int wsf_utf8_valid_sse2(const uint8_t *buf, size_t len);
 int wsf_utf8_valid_ssse3(const uint8_t *buf, size_t len);
 int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len);
+void wsf_mask_avx512(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+void wsf_mask_avx512_stream(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
+int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len);
 #endif
 #ifdef WSF_NEON
 void wsf_mask_neon(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);

@@ -18,7 +18,8 @@ extern "C" {
 
 /* Kernel variants are listed in one table, in csrc/dispatch.c, slowest
  * first; which are there depends on the build target: "scalar" always,
- * "sse2", "ssse3" (SSE2 masking, SSSE3 UTF-8 lookup) and "avx2" on x86,
+ * "sse2", "ssse3" (SSE2 masking, SSSE3 UTF-8 lookup), "avx2" and "avx512"
+ * (F, BW, VL, VBMI, VBMI2: Ice Lake, Zen 4 and later) on x86,
  * "neon" on aarch64. */
 
 /* Select a kernel variant by name, or NULL/"" for the best this CPU

@@ -13,6 +13,11 @@ export WSFAST_REQUIRE_EXTENSIONS=1
 # The peers are the pinned versions: patch() and bench drivers must take them all.
 export WSFAST_PINNED_PEERS=1
 kernels=$(.venv/bin/python -c 'import wsfast; print(" ".join(wsfast.available_kernels()))')
+missing=$(.venv/bin/python -c 'import wsfast, wsfast._speedups as s
+print(" ".join(k for k in s._kernel_table() if k not in wsfast.available_kernels()))')
+for kernel in $missing; do
+    echo "=== compiled, WSFAST_KERNEL=$kernel: SKIPPED, this CPU cannot run it"
+done
 status=0
 # The standard zlib, as a plain install has it; zlib-ng (the zlib-ng extra)
 # for the compressed paths after.

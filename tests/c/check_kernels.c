@@ -5,8 +5,8 @@
  *   masking: dst[i] == src[i] ^ key[(i + phase) % 4], sizes 0..1100, every
  *   phase, misaligned source and destination, in place and out of place,
  *   with guard bytes around the destination; the non-temporal variant
- *   (wsf_mask_avx2_stream) for sizes 0..4200 at every destination alignment
- *   within a 32-byte store, and the dispatcher's threshold for it; sizes
+ *   (wsf_mask_avx2_stream, wsf_mask_avx512_stream) for sizes 0..4200 at every
+ *   destination alignment within a 64-byte line, and the dispatcher's threshold for it; sizes
  *   from 32 KiB at every source-destination distance mod 32 (step 4);
  *   UTF-8: a naive decoder of RFC 3629 (reference_utf8) against the whole-
  *   buffer validator and the streaming one, on random input, every 2-byte
@@ -82,7 +82,7 @@ static void check_stream(wsf_mask_fn stream) {
     for (size_t len = 0; len <= STREAM_MAX; len++) {
         uint64_t r = rnd();
         memcpy(key, &r, 4);
-        for (size_t align = 0; align < 32; align++) {
+        for (size_t align = 0; align < 64; align++) {
             size_t phase = (align + len) & 3, soff = 1 + (align * 5 + len) % 32;
             uint8_t *block = (uint8_t *)malloc(soff + len), *s, *d = line + align;
             uint8_t rot[4];
