@@ -159,24 +159,27 @@ static int always(void) { return 1; }
 /* Every variant of this build, slowest first: with no name, wsf_init()
  * takes the last one the CPU supports. A new variant is a row here and its
  * own mask_*.c and utf8_*.c (declared in internal.h). */
+#define MIN WSF_MASK_SIMD_MIN
 static const wsf_variant VARIANTS[] = {
-    /* name    supported   mask             mask_stream             utf8 */
-    {"scalar", always,     wsf_mask_scalar, NULL,                   wsf_utf8_valid_scalar},
+    /* name    supported   mask             mask_stream             mask_min  utf8 */
+    {"scalar", always,     wsf_mask_scalar, NULL,                   MIN, wsf_utf8_valid_scalar},
 #if defined(WSF_X86)
-    {"sse2",   has_sse2,   wsf_mask_sse2,   NULL,                   wsf_utf8_valid_sse2},
-    {"ssse3",  has_ssse3,  wsf_mask_sse2,   NULL,                   wsf_utf8_valid_ssse3},
-    {"avx2",   has_avx2,   wsf_mask_avx2,   wsf_mask_avx2_stream,   wsf_utf8_valid_avx2},
-    {"avx512", has_avx512, wsf_mask_avx512, wsf_mask_avx512_stream, wsf_utf8_valid_avx512},
+    {"sse2",   has_sse2,   wsf_mask_sse2,   NULL,                   MIN, wsf_utf8_valid_sse2},
+    {"ssse3",  has_ssse3,  wsf_mask_sse2,   NULL,                   MIN, wsf_utf8_valid_ssse3},
+    {"avx2",   has_avx2,   wsf_mask_avx2,   wsf_mask_avx2_stream,   MIN, wsf_utf8_valid_avx2},
+    {"avx512", has_avx512, wsf_mask_avx512, wsf_mask_avx512_stream, 0,   wsf_utf8_valid_avx512},
 #endif
 #if defined(WSF_NEON)
-    {"neon",   always,     wsf_mask_neon,   NULL,                   wsf_utf8_valid_neon},
+    {"neon",   always,     wsf_mask_neon,   NULL,                   MIN, wsf_utf8_valid_neon},
 #endif
 };
+#undef MIN
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
 static const wsf_variant *active = &VARIANTS[0];
 static wsf_mask_fn mask_impl = wsf_mask_scalar;
 static wsf_mask_fn mask_stream_impl = wsf_mask_scalar;   /* mask_impl where there is none */
+static size_t mask_min = WSF_MASK_SIMD_MIN;
 static wsf_utf8_fn utf8_impl = wsf_utf8_valid_scalar;
 static size_t stream_above = SIZE_MAX;
 
@@ -200,6 +203,7 @@ static void use(const wsf_variant *v) {
     active = v;
     mask_impl = v->mask;
     mask_stream_impl = v->mask_stream != NULL ? v->mask_stream : v->mask;
+    mask_min = v->mask_min;
     utf8_impl = v->utf8;
 }
 
@@ -235,7 +239,7 @@ static inline size_t mask_with(uint8_t *dst, const uint8_t *src, size_t len,
     uint8_t k[8];
     for (size_t j = 0; j < 8; j++)
         k[j] = key[(phase + j) & 3];
-    if (len < WSF_MASK_SIMD_MIN)
+    if (len < mask_min)
         wsf_mask_words(dst, src, len, k);   /* small frames: no call */
     else if (may_stream && len > stream_above && dst != src)
         mask_stream_impl(dst, src, len, k);

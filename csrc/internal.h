@@ -37,7 +37,8 @@
 
 /* Below this many bytes the scalar kernel is at least as fast as SIMD
  * (out of place, in L1: AVX2 ties scalar at 32-40 bytes and wins above;
- * measured with bench/mask_crossover.c, see docs/benchmarks.md). */
+ * measured with bench/mask_crossover.c, see docs/benchmarks.md). Not for
+ * AVX-512, whose one masked load and store beats it at every size. */
 #define WSF_MASK_SIMD_MIN 32
 
 /* The 4 key bytes as they apply from byte `offset` of a payload. */
@@ -94,6 +95,7 @@ typedef struct {
     int (*supported)(void);   /* nonzero when this CPU runs the kernels */
     wsf_mask_fn mask;
     wsf_mask_fn mask_stream;  /* non-temporal stores, for wsf_mask_nt; or NULL */
+    size_t mask_min;          /* shorter inputs take the inline word loop */
     wsf_utf8_fn utf8;
 } wsf_variant;
 
