@@ -71,7 +71,7 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n) {
  * source ends where its heap block ends (an over-read is an ASan error);
  * guard bytes around the destination catch stray writes. */
 static void check_stream(wsf_mask_fn stream) {
-    static uint8_t data[STREAM_MAX], want[STREAM_MAX], area[STREAM_MAX + 64 + 2 * GUARD];
+    static uint8_t data[STREAM_MAX], want[STREAM_MAX], area[STREAM_MAX + 128 + 2 * GUARD];
     /* line: 64-byte aligned, GUARD bytes or more into area. */
     uint8_t *line = area + GUARD + (64 - ((uintptr_t)(area + GUARD) & 63u));
     size_t saved = wsf_mask_stream_threshold();
@@ -94,17 +94,17 @@ static void check_stream(wsf_mask_fn stream) {
                 want[i] = data[i] ^ key[(i + phase) % 4];
             memset(area, 0xA5, sizeof area);
             wsf_mask_nt(d, s, len, key, phase);
-            CHECK(memcmp(d, want, len) == 0, "stream dispatch len %zu phase %zu dst%%32 %zu",
+            CHECK(memcmp(d, want, len) == 0, "stream dispatch len %zu phase %zu dst%%64 %zu",
                   len, phase, align);
-            CHECK(d[-1] == 0xA5 && d[len] == 0xA5, "stream wrote outside len %zu dst%%32 %zu",
+            CHECK(d[-1] == 0xA5 && d[len] == 0xA5, "stream wrote outside len %zu dst%%64 %zu",
                   len, align);
             wsf_rotate_key(rot, key, phase);
             memset(d, 0, len);
             stream(d, s, len, rot);
-            CHECK(memcmp(d, want, len) == 0, "stream direct len %zu dst%%32 %zu", len, align);
+            CHECK(memcmp(d, want, len) == 0, "stream direct len %zu dst%%64 %zu", len, align);
             memcpy(d, s, len);
             stream(d, d, len, rot);
-            CHECK(memcmp(d, want, len) == 0, "stream direct in place len %zu dst%%32 %zu",
+            CHECK(memcmp(d, want, len) == 0, "stream direct in place len %zu dst%%64 %zu",
                   len, align);
             free(block);
         }
