@@ -35,4 +35,14 @@ static inline unsigned wsf_utf8_width(uint32_t maxchar) {
 size_t wsf_utf8_count_scalar(const uint8_t *src, size_t len, uint32_t *maxchar);
 void wsf_utf8_transcode_scalar(void *dst, unsigned width, const uint8_t *src, size_t len);
 
+#ifdef WSF_X86
+/* The instruction sets the AVX-512 kernels use: byte and word compress
+ * (VBMI2), byte permutes (VBMI), masked loads and stores (BW, VL). The
+ * caller checks CPUID and XCR0 (opmask, ZMM upper and high registers). */
+#define WSF_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt"
+
+size_t wsf_utf8_count_avx512(const uint8_t *src, size_t len, uint32_t *maxchar);
+void wsf_utf8_transcode_avx512(void *dst, unsigned width, const uint8_t *src, size_t len);
+#endif
+
 #endif

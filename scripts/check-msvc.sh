@@ -14,7 +14,8 @@
 # What this does not prove: that MSVC's own headers and its C front end
 # accept the code (clang is more lenient, e.g. with C99/C11 features), that
 # it links, or that it runs. clang in MSVC mode only declares the AVX2
-# intrinsics with -mavx2, so the *_avx2.c files get it (MSVC needs no flag).
+# intrinsics with -mavx2, so the *_avx2.c files get it, and the *_avx512.c
+# files the AVX-512 flags (MSVC needs no flag).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang >/dev/null; then
@@ -42,6 +43,9 @@ for arch in x86_64 aarch64; do
     for src in csrc/*.c; do
         extra=()
         if [ "$arch" = x86_64 ] && [[ $src == *avx2* ]]; then extra=(-mavx2); fi
+        if [ "$arch" = x86_64 ] && [[ $src == *avx512* ]]; then
+            extra=(-mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx512vbmi2 -mbmi -mbmi2 -mpopcnt)
+        fi
         if ! clang "${flags[@]}" "${extra[@]}" -fsyntax-only "$src"; then
             echo "FAILED: $arch $src (syntax)"
             status=1

@@ -622,6 +622,18 @@ static size_t encode_all(uint8_t *out, uint32_t first, uint32_t last, uint32_t s
     return n;
 }
 
+#if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
+/* The AVX-512 kernels' instruction sets, with the OS saving their state
+ * (the compiler's runtime checks XCR0 for AVX-512). */
+static int has_avx512_transcode(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+}
+#endif
+
 static void check_transcode(void) {
     static const unsigned ascii_pcts[] = {0, 5, 30, 70, 97};
     static const uint32_t straddlers[] = {0x80, 0xE9, 0xFF, 0x100, 0x3A9, 0x7FF, 0x800, 0x20AC,
@@ -641,6 +653,15 @@ static void check_transcode(void) {
     n_transcoders = 0;
     transcoders[n_transcoders++] = (transcoder){"scalar", wsf_utf8_count_scalar,
                                                 wsf_utf8_transcode_scalar};
+#if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
+    if (has_avx512_transcode())
+        transcoders[n_transcoders++] = (transcoder){"avx512", wsf_utf8_count_avx512,
+                                                    wsf_utf8_transcode_avx512};
+    else
+        printf("  transcode avx512 skipped: no AVX-512 (VBMI2) on this CPU\n");
+#elif defined(WSF_X86)
+    printf("  transcode avx512 skipped: no CPU check for this compiler\n");
+#endif
     /* The kinds, by hand; then the reference agrees with them. */
     for (size_t c = 0; c < sizeof kinds / sizeof kinds[0]; c++) {
         size_t len = strlen(kinds[c].s), count = reference_decode((const uint8_t *)kinds[c].s,
