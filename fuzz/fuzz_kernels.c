@@ -13,7 +13,13 @@
  *   - utf8_feed: the payload cut into chunks; after each chunk the return
  *     value says exactly whether some valid UTF-8 can still start with the
  *     bytes so far (fail-fast, never early), and at the end the state is
- *     ACCEPT exactly when the whole is valid.
+ *     ACCEPT exactly when the whole is valid;
+ *   - UTF-8 to str units (utf8_transcode*.c), scalar and, where the CPU has
+ *     it, AVX-512: on valid payloads the count, the kind and the units at
+ *     every width the kind allows equal a naive decoder's; on any payload
+ *     the units fit in a buffer of exactly the count's size (ASan on an
+ *     exactly sized heap buffer, plus guard bytes) and no input byte past
+ *     the end is read.
  * Build: see scripts/fuzz.sh.
  */
 #include <stdint.h>
@@ -21,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "utf8_transcode.h"
 
 #define CHECK(cond)                                                              \
     do {                                                                         \
@@ -36,9 +42,30 @@
 static int nvariants;
 static int *supported;
 
+/* The transcoding kernels this CPU runs. */
+typedef struct {
+    wsf_utf8_count_fn count;
+    wsf_utf8_transcode_fn transcode;
+} transcoder;
+static transcoder transcoders[2] = {{wsf_utf8_count_scalar, wsf_utf8_transcode_scalar}};
+static int ntranscoders = 1;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
+#if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+        __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt")) {
+        transcoders[ntranscoders].count = wsf_utf8_count_avx512;
+        transcoders[ntranscoders].transcode = wsf_utf8_transcode_avx512;
+        ntranscoders++;
+    } else {
+        fprintf(stderr, "fuzz_kernels: transcode avx512 skipped: no AVX-512 (VBMI2)\n");
+    }
+#endif
     CHECK(wsf_init("") == 0);
     nvariants = wsf_kernel_count();
     supported = calloc((size_t)nvariants, sizeof *supported);
@@ -106,6 +133,22 @@ static int utf8_reference(const uint8_t *buf, size_t len) {
     return 1;
 }
 
+/* The code points of valid UTF-8 (lengths from utf8_char); returns how
+ * many. */
+static size_t decode_reference(const uint8_t *buf, size_t len, uint32_t *cps) {
+    static const uint8_t lead_bits[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    size_t i = 0, n = 0;
+    while (i < len) {
+        int k = utf8_char(buf, len, i);
+        uint32_t cp = buf[i] & lead_bits[k];
+        for (int j = 1; j < k; j++)
+            cp = cp << 6 | (buf[i + j] & 0x3Fu);
+        cps[n++] = cp;
+        i += (size_t)k;
+    }
+    return n;
+}
+
 /* ---- the checks ------------------------------------------------------- */
 
 static void check_mask(const uint8_t *data, size_t size, const uint8_t key[4], size_t phase) {
@@ -149,6 +192,8 @@ static void check_mask(const uint8_t *data, size_t size, const uint8_t key[4], s
     free(got);
 }
 
+static void check_transcode(const uint8_t *exact, size_t size, int valid);
+
 static void check_utf8(const uint8_t *data, size_t size, uint8_t seed) {
     int want = utf8_reference(data, size);
     uint8_t *exact = malloc(size ? size : 1);
@@ -186,7 +231,67 @@ static void check_utf8(const uint8_t *data, size_t size, uint8_t seed) {
                 CHECK(want == 0);
         }
     }
+    check_transcode(exact, size, want == 1);
     free(exact);
+}
+
+/* exact: the payload in a heap block of exactly its size. */
+static void check_transcode(const uint8_t *exact, size_t size, int valid) {
+    uint32_t *cps = malloc((size ? size : 1) * sizeof *cps), want_max = 0x7F, top = 0;
+    size_t want = 0, first_count = 0;
+    uint32_t first_max = 0;
+    CHECK(cps);
+    if (valid) {
+        want = decode_reference(exact, size, cps);
+        for (size_t k = 0; k < want; k++)
+            top = cps[k] > top ? cps[k] : top;
+        want_max = top < 0x80 ? 0x7F : top < 0x100 ? 0xFF : top < 0x10000 ? 0xFFFF : 0x10FFFF;
+    }
+    for (int t = 0; t < ntranscoders; t++) {
+        uint32_t maxchar = 0;
+        size_t count = transcoders[t].count(exact, size, &maxchar);
+        CHECK(maxchar == 0x7F || maxchar == 0xFF || maxchar == 0xFFFF || maxchar == 0x10FFFF);
+        if (valid) {
+            CHECK(count == want);
+            CHECK(maxchar == want_max);
+        }
+        /* On any input the variants agree on the count and the kind. */
+        if (t == 0) {
+            first_count = count;
+            first_max = maxchar;
+        }
+        CHECK(count == first_count && maxchar == first_max);
+        /* Every width, also those too narrow (values unspecified then, the
+         * bounds still hold). */
+        for (unsigned width = 1; width <= 4; width *= 2) {
+            size_t bytes = count * width;
+            uint8_t *out = malloc(bytes ? bytes : 1), *guarded = malloc(bytes + 64);
+            CHECK(out && guarded);
+            memset(guarded + bytes, 0xA5, 64);
+            transcoders[t].transcode(guarded, width, exact, size);
+            for (size_t g = 0; g < 64; g++)
+                CHECK(guarded[bytes + g] == 0xA5);
+            transcoders[t].transcode(out, width, exact, size);
+            if (valid && width >= (maxchar <= 0xFF ? 1u : maxchar <= 0xFFFF ? 2u : 4u)) {
+                for (size_t u = 0; u < count; u++) {
+                    uint32_t unit;
+                    if (width == 1) {
+                        unit = out[u];
+                    } else if (width == 2) {
+                        uint16_t v;
+                        memcpy(&v, out + 2 * u, 2);
+                        unit = v;
+                    } else {
+                        memcpy(&unit, out + 4 * u, 4);
+                    }
+                    CHECK(unit == cps[u]);
+                }
+            }
+            free(out);
+            free(guarded);
+        }
+    }
+    free(cps);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -33,7 +33,8 @@ for cc in gcc clang; do
     run "$cc -O3: build" "$cc" "${warn[@]}" -O3 "${sources[@]}" -o "$out/$cc"
     [ -x "$out/$cc" ] && run "$cc -O3: run" "$out/$cc"
     # The C benchmarks must build cleanly too (they are not run here).
-    for bench in bench/mask_crossover.c bench/mask_stream.c bench/mask_distance.c bench/kernels.c; do
+    for bench in bench/mask_crossover.c bench/mask_stream.c bench/mask_distance.c \
+            bench/kernels.c bench/utf8_transcode.c; do
         run "$cc $bench: build" "$cc" "${warn[@]}" -O3 "$bench" csrc/*.c \
             -o "$out/$(basename "$bench" .c)-$cc"
     done

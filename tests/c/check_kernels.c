@@ -11,7 +11,14 @@
  *   UTF-8: a naive decoder of RFC 3629 (reference_utf8) against the whole-
  *   buffer validator and the streaming one, on random input, every 2-byte
  *   sequence and structured 3/4-byte sequences at every offset of a 64-byte
- *   block, truncations, and the stream split at every byte.
+ *   block, truncations, and the stream split at every byte;
+ *   UTF-8 to str units (utf8_transcode*.c): count, kind and the units at
+ *   every width the kind allows, scalar and, where the CPU has AVX-512
+ *   VBMI2, AVX-512, against a decoder of RFC 3629's table: random text of
+ *   six kinds at every length 0..1100 and offset in a 64-byte block, long
+ *   texts to 70000 bytes, a character at each position 0..130, all of
+ *   U+0080..U+FFFF and a sample of the astral planes; the units go into a
+ *   block of exactly their size, and into one with guard bytes after it.
  *
  * Each input is copied into a heap block of exactly its size, so a kernel
  * that reads past the end is caught by AddressSanitizer. Prints one line per
@@ -21,7 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "utf8_transcode.h"
 
 static unsigned long checks, failures;
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
@@ -433,6 +440,316 @@ static void check_utf8(void) {
     }
 }
 
+/* ---- UTF-8 to str units ----------------------------------------------- */
+
+/* The count and transcoding kernels of csrc/utf8_transcode*.c against a
+ * decoder written here from RFC 3629's table (section 3), on valid UTF-8
+ * only (each generated text also passes reference_utf8). */
+typedef struct {
+    const char *name;
+    wsf_utf8_count_fn count;
+    wsf_utf8_transcode_fn transcode;
+} transcoder;
+
+static transcoder transcoders[2];
+static int n_transcoders;
+
+#define MAX_TEXT (1 << 18)
+static uint32_t want_cps[MAX_TEXT];
+
+/* 0xxxxxxx, 110xxxxx 10xxxxxx, 1110xxxx 10xxxxxx 10xxxxxx,
+ * 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx: the x bits, in order, are the code
+ * point. */
+static size_t reference_decode(const uint8_t *s, size_t n, uint32_t *cps) {
+    size_t i = 0, count = 0;
+    while (i < n) {
+        uint8_t b = s[i];
+        size_t extra;
+        uint32_t cp;
+        if ((b & 0x80) == 0) { extra = 0; cp = b; }
+        else if ((b & 0xE0) == 0xC0) { extra = 1; cp = b & 0x1Fu; }
+        else if ((b & 0xF0) == 0xE0) { extra = 2; cp = b & 0x0Fu; }
+        else { extra = 3; cp = b & 0x07u; }
+        for (size_t k = 1; k <= extra; k++)
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        cps[count++] = cp;
+        i += extra + 1;
+    }
+    return count;
+}
+
+/* The PyUnicode kind's bound for the largest code point. */
+static uint32_t reference_maxchar(const uint32_t *cps, size_t count) {
+    uint32_t top = 0;
+    for (size_t k = 0; k < count; k++)
+        top = cps[k] > top ? cps[k] : top;
+    return top < 0x80 ? 0x7F : top < 0x100 ? 0xFF : top < 0x10000 ? 0xFFFF : 0x10FFFF;
+}
+
+static size_t encode(uint32_t cp, uint8_t *out) {
+    if (cp < 0x80) {
+        out[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xC0 | cp >> 6);
+        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | cp >> 12);
+        out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | cp >> 18);
+    out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Every kernel on data[0..n) placed `offset` bytes into a heap block that
+ * ends where the data does: the count and maxchar, then the units at the
+ * width maxchar picks and at every wider one, into a heap block of exactly
+ * count * width bytes, and into one followed by GUARD guard bytes. */
+static void check_transcode_one(const uint8_t *data, size_t n, size_t offset) {
+    size_t want = reference_decode(data, n, want_cps);
+    uint32_t want_max = reference_maxchar(want_cps, want);
+    uint8_t *block = (uint8_t *)malloc(offset + n ? offset + n : 1), *src = block + offset;
+    if (!block)
+        exit(2);
+    memcpy(src, data, n);
+    for (int t = 0; t < n_transcoders; t++) {
+        const transcoder *k = &transcoders[t];
+        uint32_t maxchar = 12345;
+        size_t got = k->count(src, n, &maxchar);
+        CHECK(got == want, "%s count len %zu offset %zu: got %zu want %zu", k->name, n, offset,
+              got, want);
+        CHECK(maxchar == want_max, "%s maxchar len %zu offset %zu: got %lX want %lX", k->name, n,
+              offset, (unsigned long)maxchar, (unsigned long)want_max);
+        if (got != want)
+            continue;
+        for (unsigned width = wsf_utf8_width(want_max); width <= 4; width *= 2) {
+            size_t bytes = want * width, bad = want, past = 0;
+            uint32_t bad_unit = 0;
+            /* First followed by guard bytes (for builds without
+             * AddressSanitizer, and GCC's, which does not see masked
+             * stores); then, unless that overran, in a block of exactly
+             * the units' size. */
+            uint8_t *out = (uint8_t *)malloc(bytes + GUARD);
+            if (!out)
+                exit(2);
+            memset(out + bytes, 0xA5, GUARD);
+            k->transcode(out, width, src, n);
+            for (size_t g = 0; g < GUARD && !past; g++)
+                past = out[bytes + g] != 0xA5 ? g + 1 : 0;
+            free(out);
+            CHECK(!past, "%s width %u len %zu offset %zu: wrote into byte %zu past the units",
+                  k->name, width, n, offset, past);
+            if (past)
+                continue;
+            out = (uint8_t *)malloc(bytes ? bytes : 1);
+            if (!out)
+                exit(2);
+            k->transcode(out, width, src, n);
+            for (size_t u = 0; u < want && bad == want; u++) {
+                uint32_t unit;
+                if (width == 1) {
+                    unit = out[u];
+                } else if (width == 2) {
+                    uint16_t v;
+                    memcpy(&v, out + 2 * u, 2);
+                    unit = v;
+                } else {
+                    memcpy(&unit, out + 4 * u, 4);
+                }
+                if (unit != want_cps[u]) {
+                    bad = u;
+                    bad_unit = unit;
+                }
+            }
+            CHECK(bad == want, "%s width %u len %zu offset %zu: unit %zu is %lX, want %lX",
+                  k->name, width, n, offset, bad, (unsigned long)bad_unit,
+                  bad < want ? (unsigned long)want_cps[bad] : 0ul);
+            free(out);
+        }
+    }
+    free(block);
+}
+
+enum { T_ASCII, T_LATIN1, T_TWO, T_THREE, T_FOUR, T_MIXED, N_TEXT_KINDS };
+static const char *const text_kind[N_TEXT_KINDS] = {"ASCII", "Latin-1", "2-byte", "3-byte",
+                                                    "4-byte", "mixed"};
+
+static uint32_t random_cp(int kind, unsigned ascii_pct) {
+    uint64_t r = rnd();
+    uint32_t cp;
+    if (kind == T_ASCII || r % 100 < ascii_pct)
+        return (uint32_t)((r >> 8) % 0x80);
+    if (kind == T_MIXED)
+        kind = T_LATIN1 + (int)((r >> 8) % 4);
+    r >>= 16;
+    switch (kind) {
+    case T_LATIN1: return 0x80 + (uint32_t)(r % 0x80);
+    case T_TWO: return 0x80 + (uint32_t)(r % 0x780);
+    case T_THREE:
+        cp = 0x800 + (uint32_t)(r % (0x10000 - 0x800 - 0x800));
+        return cp >= 0xD800 ? cp + 0x800 : cp;   /* no surrogates */
+    default: return 0x10000 + (uint32_t)(r % 0x100000);
+    }
+}
+
+/* Exactly n bytes of random valid text of one kind (ASCII fills the end
+ * where the next character would not fit). */
+static void random_kind(uint8_t *out, size_t n, int kind, unsigned ascii_pct) {
+    size_t pos = 0;
+    while (pos < n) {
+        uint8_t seq[4];
+        size_t len = encode(random_cp(kind, ascii_pct), seq);
+        if (len > n - pos)
+            len = encode((uint32_t)('a' + rnd() % 26), seq);
+        memcpy(out + pos, seq, len);
+        pos += len;
+    }
+}
+
+static size_t encode_all(uint8_t *out, uint32_t first, uint32_t last, uint32_t step) {
+    size_t n = 0;
+    for (uint32_t cp = first; cp <= last; cp += step)
+        if (cp < 0xD800 || cp > 0xDFFF)
+            n += encode(cp, out + n);
+    return n;
+}
+
+#if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
+/* The AVX-512 kernels' instruction sets, with the OS saving their state
+ * (the compiler's runtime checks XCR0 for AVX-512). */
+static int has_avx512_transcode(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+}
+#endif
+
+static void check_transcode(void) {
+    static const unsigned ascii_pcts[] = {0, 5, 30, 70, 97};
+    static const uint32_t straddlers[] = {0x80, 0xE9, 0xFF, 0x100, 0x3A9, 0x7FF, 0x800, 0x20AC,
+                                          0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F600,
+                                          0x10FFFF};
+    static const struct { const char *s; uint32_t maxchar; } kinds[] = {
+        {"", 0x7F}, {"abc", 0x7F}, {"\x7F", 0x7F}, {"\xC2\x80", 0xFF}, {"a\xC3\xBF", 0xFF},
+        {"\xC3\xBF\xC3\xBF", 0xFF}, {"\xC4\x80", 0xFFFF}, {"\xC3\xBF\xC4\x80", 0xFFFF},
+        {"\xDF\xBF", 0xFFFF}, {"\xE0\xA0\x80", 0xFFFF}, {"\xEF\xBF\xBF", 0xFFFF},
+        {"\xF0\x90\x80\x80", 0x10FFFF}, {"\xC3\xBF\xF4\x8F\xBF\xBF", 0x10FFFF},
+    };
+    uint8_t *buf = (uint8_t *)malloc(MAX_TEXT);
+    unsigned long before = failures, checks_before = checks;
+    size_t n;
+    if (!buf)
+        exit(2);
+    n_transcoders = 0;
+    transcoders[n_transcoders++] = (transcoder){"scalar", wsf_utf8_count_scalar,
+                                                wsf_utf8_transcode_scalar};
+#if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
+    if (has_avx512_transcode())
+        transcoders[n_transcoders++] = (transcoder){"avx512", wsf_utf8_count_avx512,
+                                                    wsf_utf8_transcode_avx512};
+    else
+        printf("  transcode avx512 skipped: no AVX-512 (VBMI2) on this CPU\n");
+#elif defined(WSF_X86)
+    printf("  transcode avx512 skipped: no CPU check for this compiler\n");
+#endif
+    /* The kinds, by hand; then the reference agrees with them. */
+    for (size_t c = 0; c < sizeof kinds / sizeof kinds[0]; c++) {
+        size_t len = strlen(kinds[c].s), count = reference_decode((const uint8_t *)kinds[c].s,
+                                                                  len, want_cps);
+        CHECK(reference_maxchar(want_cps, count) == kinds[c].maxchar, "reference kind case %zu",
+              c);
+        for (int t = 0; t < n_transcoders; t++) {
+            uint32_t maxchar = 0;
+            transcoders[t].count((const uint8_t *)kinds[c].s, len, &maxchar);
+            CHECK(maxchar == kinds[c].maxchar, "%s kind case %zu: %lX", transcoders[t].name, c,
+                  (unsigned long)maxchar);
+        }
+    }
+    /* Random text of each kind, every length to 1100 at every offset in a
+     * 64-byte block. */
+    for (size_t len = 0; len <= 1100; len++) {
+        for (int kind = 0; kind < N_TEXT_KINDS; kind++) {
+            random_kind(buf, len, kind, ascii_pcts[(len + (size_t)kind) % 5]);
+            CHECK(reference_utf8(buf, len) == VALID, "generated %s text invalid", text_kind[kind]);
+            for (size_t offset = 0; offset < 64; offset++)
+                check_transcode_one(buf, len, offset);
+        }
+    }
+    for (int kind = 0; kind < N_TEXT_KINDS; kind++) {
+        for (int round = 0; round < 8; round++) {
+            size_t len = 1100 + (size_t)(rnd() % (70000 - 1100));
+            random_kind(buf, len, kind, ascii_pcts[round % 5]);
+            check_transcode_one(buf, len, (size_t)(rnd() % 64));
+        }
+    }
+    /* A character at every position from 0 to 130 (each 64-byte boundary
+     * falls inside it at some position), after ASCII, after 2-byte and
+     * after 3-byte text, then 0 to 3 ASCII bytes or a 2-byte character. */
+    for (size_t c = 0; c < sizeof straddlers / sizeof straddlers[0]; c++) {
+        for (size_t pos = 0; pos <= 130; pos++) {
+            for (int before_kind = 0; before_kind < 3; before_kind++) {
+                size_t len = 0;
+                while (len < pos) {
+                    uint32_t cp = before_kind == 0 ? 'p' : before_kind == 1 ? 0x430 : 0x4E2D;
+                    if (pos - len < 3)
+                        cp = pos - len == 2 ? 0xE9 : 'q';
+                    len += encode(cp, buf + len);
+                }
+                len += encode(straddlers[c], buf + len);
+                for (size_t k = 0; k < pos % 4; k++)
+                    buf[len++] = 'z';
+                if (pos % 5 == 4)
+                    len += encode(0xE9, buf + len);
+                check_transcode_one(buf, len, 0);
+                check_transcode_one(buf, len, (pos * 7 + c) % 64);
+            }
+        }
+    }
+    /* Every 2-byte and 3-byte code point (surrogates excluded) and a sample
+     * of the astral planes, in order. */
+    n = encode_all(buf, 0x80, 0xFF, 1);
+    for (size_t offset = 0; offset < 64; offset++)
+        check_transcode_one(buf, n, offset);
+    n = encode_all(buf, 0x80, 0x7FF, 1);
+    for (size_t offset = 0; offset < 64; offset++)
+        check_transcode_one(buf, n, offset);
+    n = encode_all(buf, 0x800, 0xFFFF, 1);
+    for (size_t offset = 0; offset < 64; offset += 7)
+        check_transcode_one(buf, n, offset);
+    n = encode_all(buf, 0x10000, 0x10FFFF, 251);
+    n += encode(0x10FFFF, buf + n);
+    for (size_t offset = 0; offset < 64; offset += 3)
+        check_transcode_one(buf, n, offset);
+    /* One character of a wider kind anywhere in 200 bytes decides it. */
+    for (size_t pos = 0; pos <= 200; pos += 2) {
+        for (int wide = 0; wide < 3; wide++) {
+            static const uint32_t narrow_cp[3] = {'a', 0xFF, 0x7FF};
+            static const uint32_t wide_cp[3] = {0x80, 0x100, 0x10000};
+            size_t len = 0;
+            while (len < pos)
+                len += encode(narrow_cp[wide], buf + len);
+            len += encode(wide_cp[wide], buf + len);
+            while (len < 200)
+                len += encode(narrow_cp[wide], buf + len);
+            check_transcode_one(buf, len, pos % 64);
+        }
+    }
+    free(buf);
+    for (int t = 0; t < n_transcoders; t++)
+        printf("  transcode %s checked\n", transcoders[t].name);
+    printf("  transcode: %lu checks, %lu failed\n", checks - checks_before, failures - before);
+}
+
 /* Checks the reference itself on known answers, so it is not merely
  * agreeing with the DFA it tests. */
 static void check_reference(void) {
@@ -504,6 +821,7 @@ int main(int argc, char **argv) {
                   strcmp(wsf_kernel_label(n), "unknown") == 0,
               "label out of range");
     }
+    check_transcode();
     CHECK(wsf_init("no-such-kernel") == -1, "unknown kernel name accepted");
     CHECK(ran >= 2, "fewer than two variants ran (%d)", ran);
     printf("%lu passed, %lu failed\n", checks - failures, failures);
