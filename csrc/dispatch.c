@@ -5,6 +5,7 @@
  * and its kernels stored in function pointers; after that the kernels only
  * read shared state, so they are safe to call from any number of threads. */
 #include "internal.h"
+#include "utf8_transcode.h"
 
 #if defined(WSF_X86)
 #if defined(_MSC_VER)
@@ -161,16 +162,23 @@ static int always(void) { return 1; }
  * own mask_*.c and utf8_*.c (declared in internal.h). */
 #define MIN WSF_MASK_SIMD_MIN
 static const wsf_variant VARIANTS[] = {
-    /* name    supported   mask             mask_stream             mask_min  utf8 */
-    {"scalar", always,     wsf_mask_scalar, NULL,                   MIN, wsf_utf8_valid_scalar},
+    /* name    supported   mask             mask_stream             mask_min
+     *         utf8                   measure                  transcode */
+    {"scalar", always,     wsf_mask_scalar, NULL,                   MIN,
+               wsf_utf8_valid_scalar, NULL,                    NULL},
 #if defined(WSF_X86)
-    {"sse2",   has_sse2,   wsf_mask_sse2,   NULL,                   MIN, wsf_utf8_valid_sse2},
-    {"ssse3",  has_ssse3,  wsf_mask_sse2,   NULL,                   MIN, wsf_utf8_valid_ssse3},
-    {"avx2",   has_avx2,   wsf_mask_avx2,   wsf_mask_avx2_stream,   MIN, wsf_utf8_valid_avx2},
-    {"avx512", has_avx512, wsf_mask_avx512, wsf_mask_avx512_stream, 0,   wsf_utf8_valid_avx512},
+    {"sse2",   has_sse2,   wsf_mask_sse2,   NULL,                   MIN,
+               wsf_utf8_valid_sse2,   NULL,                    NULL},
+    {"ssse3",  has_ssse3,  wsf_mask_sse2,   NULL,                   MIN,
+               wsf_utf8_valid_ssse3,  NULL,                    NULL},
+    {"avx2",   has_avx2,   wsf_mask_avx2,   wsf_mask_avx2_stream,   MIN,
+               wsf_utf8_valid_avx2,   NULL,                    NULL},
+    {"avx512", has_avx512, wsf_mask_avx512, wsf_mask_avx512_stream, 0,
+               wsf_utf8_valid_avx512, wsf_utf8_measure_avx512, wsf_utf8_transcode_avx512},
 #endif
 #if defined(WSF_NEON)
-    {"neon",   always,     wsf_mask_neon,   NULL,                   MIN, wsf_utf8_valid_neon},
+    {"neon",   always,     wsf_mask_neon,   NULL,                   MIN,
+               wsf_utf8_valid_neon,   NULL,                    NULL},
 #endif
 };
 #undef MIN
@@ -181,6 +189,8 @@ static wsf_mask_fn mask_impl = wsf_mask_scalar;
 static wsf_mask_fn mask_stream_impl = wsf_mask_scalar;   /* mask_impl where there is none */
 static size_t mask_min = WSF_MASK_SIMD_MIN;
 static wsf_utf8_fn utf8_impl = wsf_utf8_valid_scalar;
+static wsf_utf8_measure_fn measure_impl = NULL;
+static wsf_utf8_transcode_fn transcode_impl = NULL;
 static size_t stream_above = SIZE_MAX;
 
 int wsf_kernel_count(void) { return N_VARIANTS; }
@@ -205,6 +215,8 @@ static void use(const wsf_variant *v) {
     mask_stream_impl = v->mask_stream != NULL ? v->mask_stream : v->mask;
     mask_min = v->mask_min;
     utf8_impl = v->utf8;
+    measure_impl = v->measure;
+    transcode_impl = v->transcode;
 }
 
 int wsf_init(const char *name) {
@@ -259,3 +271,18 @@ size_t wsf_mask_nt(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t k
 }
 
 int wsf_utf8_valid(const uint8_t *buf, size_t len) { return utf8_impl(buf, len); }
+
+int wsf_utf8_measure(const uint8_t *buf, size_t len, size_t *count, uint32_t *maxchar) {
+    if (measure_impl != NULL)
+        return measure_impl(buf, len, count, maxchar);
+    if (!utf8_impl(buf, len))
+        return 0;
+    *count = wsf_utf8_count_scalar(buf, len, maxchar);
+    return 1;
+}
+
+int wsf_utf8_transcodes(void) { return transcode_impl != NULL; }
+
+void wsf_utf8_transcode(void *dst, unsigned width, const uint8_t *buf, size_t len) {
+    (transcode_impl != NULL ? transcode_impl : wsf_utf8_transcode_scalar)(dst, width, buf, len);
+}

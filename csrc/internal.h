@@ -69,6 +69,9 @@ static inline void wsf_mask_words(uint8_t *dst, const uint8_t *src, size_t len,
 /* Variants: key is already rotated to byte 0 of src. */
 typedef void (*wsf_mask_fn)(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 typedef int (*wsf_utf8_fn)(const uint8_t *buf, size_t len);
+typedef int (*wsf_utf8_measure_fn)(const uint8_t *buf, size_t len, size_t *count,
+                                   uint32_t *maxchar);
+typedef void (*wsf_utf8_transcode_fn)(void *dst, unsigned width, const uint8_t *src, size_t len);
 
 void wsf_mask_scalar(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 int wsf_utf8_valid_scalar(const uint8_t *buf, size_t len);
@@ -82,6 +85,7 @@ int wsf_utf8_valid_avx2(const uint8_t *buf, size_t len);
 void wsf_mask_avx512(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 void wsf_mask_avx512_stream(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len);
+int wsf_utf8_measure_avx512(const uint8_t *buf, size_t len, size_t *count, uint32_t *maxchar);
 #endif
 #ifdef WSF_NEON
 void wsf_mask_neon(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
@@ -97,6 +101,8 @@ typedef struct {
     wsf_mask_fn mask_stream;  /* non-temporal stores, for wsf_mask_nt; or NULL */
     size_t mask_min;          /* shorter inputs take the inline word loop */
     wsf_utf8_fn utf8;
+    wsf_utf8_measure_fn measure;      /* wsf_utf8_measure in one pass, or NULL */
+    wsf_utf8_transcode_fn transcode;  /* NULL: CPython's decoder is faster */
 } wsf_variant;
 
 /* Row k, or NULL when k is out of range. */

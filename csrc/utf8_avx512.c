@@ -32,8 +32,17 @@ static inline __m512i table(const uint8_t t[16]) {
         out = _mm512_ternarylogic_epi32(_mm512_or_si512(third, fourth), top_bit, sc, 0x6A); \
     } while (0)
 
+/* Continuation bytes (0x80-0xBF: below -64 as signed bytes) in v. */
+#define WSF_CONTINUATIONS(v) \
+    _mm_popcnt_u64(_cvtmask64_u64(_mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(-64))))
+
+/* The validator, and with `counting` (a constant in each caller) also the
+ * continuation bytes and the largest byte of the non-ASCII blocks, for
+ * wsf_utf8_measure: a few instructions more per non-ASCII block, none per
+ * ASCII one. */
 WSF_TARGET(WSF_AVX512_TARGET)
-int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len) {
+static inline int check(const uint8_t *buf, size_t len, int counting, size_t *conts,
+                        __m512i *top) {
     const __m512i nib = _mm512_set1_epi8(0x0F);
     const __m512i top_bit = _mm512_set1_epi8((char)0x80);
     const __m512i third_min = _mm512_set1_epi8((char)WSF_THIRD_BYTE_MIN);
@@ -73,6 +82,12 @@ int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len) {
             incomplete = _mm512_subs_epu8(d, incomplete_max);
             if (_mm512_test_epi8_mask(error, error))
                 return 0;
+            if (counting) {
+                *conts += WSF_CONTINUATIONS(a) + WSF_CONTINUATIONS(b) + WSF_CONTINUATIONS(c) +
+                          WSF_CONTINUATIONS(d);
+                *top = _mm512_max_epu8(*top, _mm512_max_epu8(_mm512_max_epu8(a, b),
+                                                             _mm512_max_epu8(c, d)));
+            }
         }
         prev = d;
     }
@@ -90,11 +105,34 @@ int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len) {
             WSF_BLOCK_ERRORS(a, prev, ea);
             error = _mm512_or_si512(error, ea);
             incomplete = n == 64 ? _mm512_subs_epu8(a, incomplete_max) : _mm512_setzero_si512();
+            if (counting) {
+                *conts += WSF_CONTINUATIONS(a);
+                *top = _mm512_max_epu8(*top, a);
+            }
         }
         prev = a;
         i += n;
     }
     error = _mm512_or_si512(error, incomplete);
     return !_mm512_test_epi8_mask(error, error);
+}
+
+WSF_TARGET(WSF_AVX512_TARGET)
+int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len) {
+    return check(buf, len, 0, NULL, NULL);
+}
+
+WSF_TARGET(WSF_AVX512_TARGET)
+int wsf_utf8_measure_avx512(const uint8_t *buf, size_t len, size_t *count, uint32_t *maxchar) {
+    size_t conts = 0;
+    __m512i top = _mm512_setzero_si512();
+    if (!check(buf, len, 1, &conts, &top))
+        return 0;
+    *count = len - conts;
+    *maxchar = _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0xF0)) ? 0x10FFFFu
+             : _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0xC4)) ? 0xFFFFu
+             : _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0x80)) ? 0xFFu
+             : 0x7Fu;
+    return 1;
 }
 #endif

@@ -25,7 +25,7 @@ typedef size_t (*wsf_utf8_count_fn)(const uint8_t *src, size_t len, uint32_t *ma
  * returned; width is the kind that *maxchar chose (1 for 0x7F and 0xFF, 2
  * for 0xFFFF, 4 for 0x10FFFF). dst has room for exactly that many units:
  * nothing past it is written, nothing past src + len is read. */
-typedef void (*wsf_utf8_transcode_fn)(void *dst, unsigned width, const uint8_t *src, size_t len);
+
 
 /* The unit width for a maxchar from a count function. */
 static inline unsigned wsf_utf8_width(uint32_t maxchar) {

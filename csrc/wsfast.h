@@ -70,6 +70,23 @@ void wsf_set_mask_stream_threshold(size_t bytes);
 /* 1 when buf is complete, valid UTF-8 (RFC 3629), else 0. */
 int wsf_utf8_valid(const uint8_t *buf, size_t len);
 
+/* wsf_utf8_valid, and for valid input also the number of code points
+ * (*count) and the bound of the smallest CPython str kind that holds them
+ * (*maxchar): 0x7F (ASCII), 0xFF, 0xFFFF or 0x10FFFF. 0 for invalid input,
+ * leaving *count and *maxchar as they were. */
+int wsf_utf8_measure(const uint8_t *buf, size_t len, size_t *count, uint32_t *maxchar);
+
+/* Write the code points of valid UTF-8 buf[0..len) as `width`-byte units
+ * (1 for *maxchar 0x7F or 0xFF, 2 for 0xFFFF, 4 for 0x10FFFF; native byte
+ * order) to dst, which holds exactly wsf_utf8_measure's count of them: a
+ * str's data. Nothing outside buf and dst is touched, whatever the input. */
+void wsf_utf8_transcode(void *dst, unsigned width, const uint8_t *buf, size_t len);
+
+/* 1 when the variant in use has a SIMD wsf_utf8_transcode (AVX-512); 0 when
+ * it is the portable one, slower than CPython's own decoder, which a binding
+ * should then use instead. */
+int wsf_utf8_transcodes(void);
+
 /* Continue validation from *state over buf; returns 0 as soon as the bytes
  * seen so far cannot start valid UTF-8 (even mid-character), else 1. The
  * input is complete and valid when *state == WSF_UTF8_ACCEPT at the end. */

@@ -56,6 +56,7 @@ available_kernels = _backend.available_kernels
 apply_mask = _backend.apply_mask
 mask_into = _backend.mask_into
 validate_utf8 = _backend.validate_utf8
+decode_utf8 = _backend.decode_utf8
 Utf8Validator = _backend.Utf8Validator
 Frame = _backend.Frame
 FrameParser = _backend.FrameParser

@@ -16,6 +16,9 @@ cdef extern from "wsfast.h" nogil:
     uint32_t WSF_UTF8_ACCEPT
     int wsf_utf8_valid(const uint8_t *buf, size_t length)
     int wsf_utf8_feed(uint32_t *state, const uint8_t *buf, size_t length)
+    int wsf_utf8_measure(const uint8_t *buf, size_t length, size_t *count, uint32_t *maxchar)
+    void wsf_utf8_transcode(void *dst, unsigned width, const uint8_t *buf, size_t length)
+    int wsf_utf8_transcodes()
 
     # Frames (RFC 6455 section 5): csrc/frame.c
     int WSF_MAX_HEADER

@@ -136,6 +136,13 @@ def validate_utf8(data: object) -> bool:
     return True
 
 
+def decode_utf8(data: object) -> str:
+    """``bytes(data).decode("utf-8")``: the same str, and the same
+    UnicodeDecodeError for invalid input."""
+    buf = data if type(data) is bytes else _view(data, "data")
+    return str(buf, "utf-8")
+
+
 # (first byte range, second byte range) of every multi-byte character
 # (RFC 3629 section 4): the narrow ranges exclude overlongs, surrogates and
 # code points above U+10FFFF.

@@ -33,6 +33,9 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cdef extern from "Python.h":
     const Py_ssize_t PY_SSIZE_T_MAX
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(object o)
+    int PyUnicode_KIND(object o)
 
 cdef extern from *:
     """
@@ -250,6 +253,58 @@ def validate_utf8(data):
     ok = do_valid(inp.buf, inp.len)
     close_input(&inp)
     return ok != 0
+
+
+cdef object utf8_str(const uint8_t *p, Py_ssize_t n):
+    """The str of UTF-8 p[0..n), or None when it is not valid. Where the
+    kernel variant transcodes with SIMD (AVX-512), one pass validates and
+    counts, a second writes the str's units; elsewhere CPython's decoder,
+    which beats the portable transcoder."""
+    cdef size_t count
+    cdef uint32_t maxchar
+    cdef int ok
+    cdef object text
+    cdef void *data
+    cdef unsigned width
+    if not wsf_utf8_transcodes():
+        try:
+            return PyUnicode_DecodeUTF8(<const char *>p, n, NULL)
+        except UnicodeDecodeError:
+            return None
+    if n < NOGIL_MIN:
+        ok = wsf_utf8_measure(p, <size_t>n, &count, &maxchar)
+    else:
+        with nogil:
+            ok = wsf_utf8_measure(p, <size_t>n, &count, &maxchar)
+    if not ok:
+        return None
+    text = PyUnicode_New(<Py_ssize_t>count, maxchar)
+    data = PyUnicode_DATA(text)
+    width = <unsigned>PyUnicode_KIND(text)
+    # The str is not shared yet: it may be written without the GIL.
+    if maxchar < 0x80:
+        memcpy(data, p, <size_t>n)   # ASCII: count == n
+    elif n < NOGIL_MIN:
+        wsf_utf8_transcode(data, width, p, <size_t>n)
+    else:
+        with nogil:
+            wsf_utf8_transcode(data, width, p, <size_t>n)
+    return text
+
+
+def decode_utf8(data):
+    """``bytes(data).decode("utf-8")``, with the kernels: the same str, and
+    the same UnicodeDecodeError for invalid input."""
+    cdef Input inp
+    cdef object text
+    open_input(data, &inp, "data")
+    try:
+        text = utf8_str(inp.buf, inp.len)
+        if text is None:   # CPython's decoder says where and why
+            return PyUnicode_DecodeUTF8(<const char *>inp.buf, inp.len, NULL)
+        return text
+    finally:
+        close_input(&inp)
 
 
 cdef class Utf8Validator:
@@ -571,6 +626,7 @@ cdef class FrameParser:
 
     cdef object item(self, const wsf_frame *f, bytes payload, bint messages):
         """What a complete frame is appended as (see feed_messages)."""
+        cdef object text
         if (messages and f.fin and (f.opcode == 1 or f.opcode == 2)
                 and not (f.rsv1 and (self.deflate is None or self.deferred))):
             if f.rsv1:
@@ -581,11 +637,11 @@ cdef class FrameParser:
                                       PyBytes_GET_SIZE(payload), self.inflated_limit)
             if f.opcode == 2:
                 return payload
-            try:
-                return PyUnicode_DecodeUTF8(PyBytes_AS_STRING(payload),
-                                            PyBytes_GET_SIZE(payload), NULL)
-            except UnicodeDecodeError:
-                raise _fr.frame_error(_fr.E_INVALID_UTF8, 1) from None
+            text = utf8_str(<const uint8_t *>PyBytes_AS_STRING(payload),
+                            PyBytes_GET_SIZE(payload))
+            if text is None:
+                raise _fr.frame_error(_fr.E_INVALID_UTF8, 1)
+            return text
         if f.opcode <= 2:
             # Inflated later, by the caller: a compressed message after it
             # in this feed must wait its turn on the same stream.

@@ -24,7 +24,7 @@ import codecs
 import enum
 from typing import Any
 
-from wsfast._impl import Utf8Validator
+from wsfast._impl import Utf8Validator, decode_utf8
 from wsfast.deflate import NegotiatedDeflate
 from wsfast.errors import ConnectionClosed, InvalidUTF8, MessageTooBig, ProtocolError
 from wsfast.events import (BinaryFragment, BinaryMessage, CloseReceived, Event, Ping, Pong,
@@ -281,7 +281,7 @@ class Connection:
     def _whole(self, data: bytes) -> None:
         if self._msg_text:
             try:
-                text = data.decode()
+                text = decode_utf8(data)
             except UnicodeDecodeError:
                 raise InvalidUTF8(reason="text message is not valid UTF-8") from None
             self._items.append(text)  # wrapped by events()

@@ -306,6 +306,38 @@ static int reference_utf8(const uint8_t *s, size_t n) {
     return VALID;
 }
 
+/* wsf_utf8_measure and wsf_utf8_transcode as dispatched (a fused SIMD pass
+ * or the validator and the portable count) against the portable count and
+ * transcoding, which check_transcode holds to the reference decoder. */
+static void check_measure(const uint8_t *p, size_t n, int valid) {
+    size_t count = 12345, want_count;
+    uint32_t maxchar = 7, want_max;
+    int got = wsf_utf8_measure(p, n, &count, &maxchar);
+    CHECK(got == valid, "%s measure len %zu: got %d want %d", wsf_kernel_name(), n, got, valid);
+    if (!got || !valid) {
+        CHECK(count == 12345 && maxchar == 7, "%s measure len %zu: changed its outputs on "
+              "invalid input", wsf_kernel_name(), n);
+        return;
+    }
+    want_count = wsf_utf8_count_scalar(p, n, &want_max);
+    CHECK(count == want_count && maxchar == want_max, "%s measure len %zu: %zu code points, "
+          "max %X; want %zu, %X", wsf_kernel_name(), n, count, (unsigned)maxchar, want_count,
+          (unsigned)want_max);
+    if (count == want_count && maxchar == want_max) {
+        unsigned width = wsf_utf8_width(maxchar);
+        uint8_t *got_units = (uint8_t *)malloc(count * width + 1);
+        uint8_t *want_units = (uint8_t *)malloc(count * width + 1);
+        if (!got_units || !want_units)
+            exit(2);
+        wsf_utf8_transcode(got_units, width, p, n);
+        wsf_utf8_transcode_scalar(want_units, width, p, n);
+        CHECK(memcmp(got_units, want_units, count * width) == 0,
+              "%s transcode len %zu width %u differs", wsf_kernel_name(), n, width);
+        free(got_units);
+        free(want_units);
+    }
+}
+
 /* The whole-buffer validator, the DFA and the stream split at `split`. */
 static void check_utf8_one(const uint8_t *data, size_t n, size_t split) {
     int want = reference_utf8(data, n);
@@ -316,6 +348,7 @@ static void check_utf8_one(const uint8_t *data, size_t n, size_t split) {
           wsf_kernel_name(), n, got, want, n ? data[0] : 0);
     CHECK((dfa == WSF_UTF8_ACCEPT) == (want == VALID), "DFA len %zu: state %u want %d",
           n, (unsigned)dfa, want);
+    check_measure(p, n, want == VALID);
     free(p);
     if (split <= n) {
         uint32_t state = WSF_UTF8_ACCEPT;
