@@ -6,7 +6,7 @@
     wsfast client [URL] [--interval 1] [--count N] [--origin ORIGIN] [--no-compression]
                   [--cafile FILE | --insecure]
     wsfast demo
-    wsfast bench [--suite mask|utf8|parse|all] [--sizes 16 1KiB ...] [--quick]
+    wsfast bench [--suite mask|utf8|parse|text|all] [--sizes 16 1KiB ...] [--quick]
                  [--json FILE] [--plot FILE.png]
 """
 from __future__ import annotations
@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help="measure masking, UTF-8 and parsing throughput on this "
                        "machine, against a memory copy and every peer installed")
     p.add_argument("--suite", choices=[*bench_report.SUITES, "all"], default="mask",
-                   help="masking (default), UTF-8 validation, frame parsing, or all three")
+                   help="masking (default), UTF-8 validation, frame parsing, text delivery "
+                        "(a masked text frame to str), or all four")
     p.add_argument("--sizes", nargs="+", type=bench_impls.parse_size, metavar="SIZE",
                    help="input sizes (parse: payload sizes), e.g. 16 1KiB 16MiB "
                         "(default 16 B to 16 MiB)")

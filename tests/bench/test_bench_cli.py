@@ -36,7 +36,8 @@ def expected_impls():
     loop = asyncio.new_event_loop()
     try:
         lists = {"mask": bench_impls.mask_impls("new") + bench_impls.mask_impls("in place"),
-                 "utf8": bench_impls.utf8_impls(), "parse": bench_impls.parse_impls(loop)}
+                 "utf8": bench_impls.utf8_impls(), "parse": bench_impls.parse_impls(loop),
+                 "text": bench_impls.text_impls(loop)}
     finally:
         loop.close()
     return {suite: {i.label for i in impls if i.make is not None}
@@ -59,7 +60,7 @@ def test_json_schema(result):
     assert data["method"]["statistic"] == "median" and data["method"]["repeats"] >= 3
     for row in data["results"]:
         assert set(row) >= {"suite", "case", "impl", "size", "bytes", "seconds", "gbps",
-                            "vs_copy"}
+                            "vs_copy", "ref"}
         assert row["size"] in (16, 1024)
         assert row["seconds"] > 0 and row["gbps"] > 0 and row["vs_copy"] > 0
         if row["suite"] == "parse":
@@ -83,12 +84,15 @@ def test_every_installed_peer_appears(result):
             assert version, peer
 
 
-def test_every_case_has_the_memory_copy(result):
+def test_every_case_has_its_reference(result):
     _, data = result
     cases = {r["case"] for r in data["results"]}
-    assert len(cases) == 5  # mask new, mask in place, utf8 ascii and mixed, parse
+    # mask new and in place, utf8 ascii and mixed, parse, text delivery of four kinds
+    assert len(cases) == 9
     for case in cases:
-        rows = [r for r in data["results"] if r["case"] == case and r["impl"] == "memory copy"]
+        ref = "unmask + bytes.decode" if case.startswith("text delivery") else "memory copy"
+        assert {r["ref"] for r in data["results"] if r["case"] == case} == {ref}
+        rows = [r for r in data["results"] if r["case"] == case and r["impl"] == ref]
         assert [r["vs_copy"] for r in rows] == [1.0, 1.0]
 
 

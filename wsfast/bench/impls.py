@@ -4,7 +4,8 @@ they share. (The command's tables, JSON and plot are in ``wsfast.bench.report``.
 
 Each implementation is an ``Impl``: a label, what it does ("new": return a
 new buffer, "in place": change a bytearray, "validate": check UTF-8,
-"parse": parse a buffer of masked client frames), and ``make(data, key)``
+"parse": parse a buffer of masked client frames, "deliver": a masked text
+frame to its str), and ``make(data, key)``
 returning a zero-argument callable that does one operation on ``data`` (for
 "in place", data is a bytearray that it changes; for "parse", the callable
 returns the number of frames it got). Peers that are not installed are
@@ -422,6 +423,95 @@ def parse_impls(loop: asyncio.AbstractEventLoop, kernels: Iterable[str] = KERNEL
         _needs("aiohttp", "aiohttp._websocket.reader", lambda: _aiohttp(loop)),
         _needs("websockets", "websockets.frames", lambda: _websockets),
         _needs("wsproto", "wsproto.frame_protocol", lambda: _wsproto),
+    ]
+    return impls
+
+
+# ---- Text delivery -------------------------------------------------------------
+#
+# One masked text frame, as a server receives it, to the ``str`` the
+# application gets: each callable returns that str. The reference is the
+# fastest way to do it by hand: wsfast's own unmasking, then CPython's decoder.
+
+UNMASK_DECODE = "unmask + bytes.decode"
+
+
+def text_frame(kind: str, size: int) -> tuple[bytes, str]:
+    """A masked client text frame of about ``size`` bytes of ``kind`` text
+    (see ``utf8_text``), and the text."""
+    from wsfast import build_frame
+    payload = utf8_text(kind, size)
+    return build_frame(1, payload, mask=True), payload.decode("utf-8")
+
+
+def _unmask_decode(data: bytes, key: bytes) -> Callable[[], str]:
+    from wsfast import FrameParser
+    frame = FrameParser("server", validate_utf8=False, max_frame_size=MAX_FRAME).feed(data)[0]
+    start = len(data) - len(frame.payload)
+    masked, frame_key = data[start:], data[start - 4:start]
+    mask = _impl.apply_mask
+    return lambda: mask(masked, frame_key).decode("utf-8")
+
+
+def _deliver_with(parser_class: type) -> Maker:
+    # As the Connection reads: whole messages from feed_messages, UTF-8 checked
+    # there (validate_utf8="incomplete" leaves it to the decoding).
+    def make(data: bytes, key: bytes) -> Callable[[], object]:
+        parser = parser_class("server", validate_utf8="incomplete", max_frame_size=MAX_FRAME,
+                              max_message_size=MAX_FRAME)
+
+        def run() -> object:
+            out: list[object] = []
+            parser.feed_messages(data, out)
+            return out[0]
+        return run
+    return make
+
+
+def _websockets_text(data: bytes, key: bytes) -> Callable[[], str]:
+    from websockets.frames import Frame
+    from websockets.streams import StreamReader
+
+    def run() -> str:
+        reader = StreamReader()
+        reader.feed_data(data)
+        parse = Frame.parse(reader.read_exact, mask=True, max_size=MAX_FRAME)
+        try:
+            next(parse)
+        except StopIteration as done:
+            return str(done.value.data.decode("utf-8"))
+        raise AssertionError("websockets wanted more bytes")
+    return run
+
+
+def _aiohttp_text(loop: asyncio.AbstractEventLoop) -> Maker:
+    parse = _aiohttp(loop)
+
+    def make(data: bytes, key: bytes) -> Callable[[], object]:
+        from aiohttp._websocket import reader
+        queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
+        ws_reader = reader.WebSocketReader(queue, MAX_FRAME, False, False)
+
+        def run() -> object:
+            ws_reader.feed_data(data)
+            got = queue._buffer.popleft()[0].data   # (WSMessage, size)
+            # aiohttp 3.13 on hands text over as bytes, decoded when the
+            # application asks for str (WSMessageTextBytes).
+            return got if isinstance(got, str) else got.decode("utf-8")
+        return run
+    del parse   # built only to fail early on an aiohttp it does not know
+    return make
+
+
+def text_impls(loop: asyncio.AbstractEventLoop, kernels: Iterable[str] = KERNELS) -> list[Impl]:
+    """Text delivery: wsfast's parser (each kernel, and pure Python), unmasking
+    and ``bytes.decode`` by hand (the reference), and the peers' readers."""
+    impls = _c_kernels("deliver", kernels, lambda: _deliver_with(_impl.FrameParser))
+    impls += [
+        Impl(UNMASK_DECODE, "deliver", _unmask_decode),
+        Impl("wsfast pure", "deliver", _deliver_with(_pure.FrameParser)),
+        _needs("aiohttp", "aiohttp._websocket.reader", lambda: _aiohttp_text(loop)),
+        _needs("websockets", "websockets.frames", lambda: _websockets_text),
     ]
     return impls
 

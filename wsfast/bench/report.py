@@ -29,7 +29,7 @@ from wsfast import _impl
 from wsfast.bench import impls as bench_impls
 from wsfast.bench.impls import COPY, KiB, MiB, Impl
 
-SUITES = ("mask", "utf8", "parse")
+SUITES = ("mask", "utf8", "parse", "text")
 DEFAULT_SIZES = [16, 125, 1 * KiB, 64 * KiB, 1 * MiB, 16 * MiB]
 QUICK_SIZES = [16, 1 * KiB, 64 * KiB, 1 * MiB]
 PEERS = ("websockets", "aiohttp", "tornado", "wsaccel", "autobahn", "wsproto", "picows", "numpy")
@@ -52,6 +52,7 @@ class Case:
     key: bytes = b""
     reset: Callable[[Any, Any], None] | None = None   # put the input back before each impl
     unit: str = "bytes"                            # "bytes" (GB/s) or "frames" (frames/s)
+    ref: str = COPY                                # the row the ratios are against
 
 
 @dataclass
@@ -106,6 +107,15 @@ def _utf8_case(text: str, kernels: list[str]) -> Case:
                 _same_bytes_or(lambda fn, data, expect: bool(fn())))
 
 
+def _text_case(text: str, loop: asyncio.AbstractEventLoop, kernels: list[str]) -> Case:
+    def make_input(n: int) -> tuple[Any, Any]:
+        return bench_impls.text_frame(text, n)
+
+    return Case("text", f"text delivery, {text}", bench_impls.text_impls(loop, kernels),
+                make_input, lambda impl, fn, data, want: fn() == want,
+                ref=bench_impls.UNMASK_DECODE)
+
+
 def _parse_case(loop: asyncio.AbstractEventLoop, kernels: list[str]) -> Case:
     def make_input(n: int) -> tuple[Any, Any]:
         frames = bench_impls.frames_for(n)
@@ -155,6 +165,8 @@ def _cases(suites: list[str], loop: asyncio.AbstractEventLoop) -> list[Case]:
             cases += [_mask_case("new", kernels), _mask_case("in place", kernels)]
         elif suite == "utf8":
             cases += [_utf8_case("ascii", kernels), _utf8_case("mixed", kernels)]
+        elif suite == "text":
+            cases += [_text_case(t, loop, kernels) for t in ("ascii", "2-byte", "3-byte", "mixed")]
         else:
             cases.append(_parse_case(loop, kernels))
     return cases
@@ -163,7 +175,7 @@ def _cases(suites: list[str], loop: asyncio.AbstractEventLoop) -> list[Case]:
 def run(suite: str = "mask", sizes: list[int] | None = None, quick: bool = False,
         out: Callable[[str], None] = print, progress: bool | None = None,
         warm_heap: bool = True) -> Report:
-    """Measure ``suite`` ("mask", "utf8", "parse" or "all") at ``sizes``,
+    """Measure ``suite`` ("mask", "utf8", "parse", "text" or "all") at ``sizes``,
     print one table per operation through ``out`` and return the results.
     ``warm_heap``: keep freed memory in the process first (see
     ``bench_impls.warm_heap``), so megabyte-sized results do not cost page faults."""
@@ -239,14 +251,15 @@ def _run_case(case: Case, sizes: list[int], repeats: int, min_time: float, bar: 
         for impl, _, _ in timed:
             seconds = statistics.median(times[impl.label])
             row = {"suite": case.suite, "case": case.name, "impl": impl.label, "size": n,
-                   "bytes": len(data), "seconds": seconds, "gbps": len(data) / seconds / 1e9}
+                   "bytes": len(data), "seconds": seconds, "gbps": len(data) / seconds / 1e9,
+                   "ref": case.ref}
             if case.unit == "frames":
                 row["frames"] = expect
                 row["frames_per_s"] = expect / seconds
             at_size.append(row)
-        copy = next((r["seconds"] for r in at_size if r["impl"] == COPY), None)
+        copy = next((r["seconds"] for r in at_size if r["impl"] == case.ref), None)
         for row in at_size:
-            row["vs_copy"] = copy / row["seconds"] if copy else None
+            row["vs_copy"] = copy / row["seconds"] if copy else None   # against row["ref"]
         rows += at_size
     return rows
 
@@ -276,9 +289,10 @@ def table(case: Case, rows: list[dict[str, Any]], sizes: list[int]) -> str:
     copy of the same bytes (1.00x = as fast as copying)."""
     what = ("frames/s (payload sizes; a buffer of about 4 MiB of frames, at most 10,000)"
             if case.unit == "frames" else "GB/s")
-    lines = [f"{case.name}: {what}, and x memory copy"]
+    lines = [f"{case.name}: {what}, and x {case.ref}"]
     width = 16
-    lines.append(f"  {'implementation':<18}" + "".join(
+    name = max([18] + [len(i.label) + 1 for i in case.impls])
+    lines.append(f"  {'implementation':<{name}}" + "".join(
         f"{bench_impls.size_label(n):>{width}}" for n in sizes))
     for impl in case.impls:
         cells = {r["size"]: r for r in rows if r["impl"] == impl.label}
@@ -293,7 +307,7 @@ def table(case: Case, rows: list[dict[str, Any]], sizes: list[int]) -> str:
                 continue
             vs = ratio(r["vs_copy"]) if r.get("vs_copy") else ""
             text.append(f"{_value(r, case.unit) + ' ' + vs:>{width}}")
-        lines.append(f" {mark}{impl.label:<18}" + "".join(text))
+        lines.append(f" {mark}{impl.label:<{name}}" + "".join(text))
     lines.append("  (* the kernel wsfast chose on this machine)")
     return "\n".join(lines)
 
