@@ -655,12 +655,27 @@ cdef class FrameParser:
         cdef size_t pos = 0
         cdef int r
         cdef bytes payload
+        cdef object text
+        cdef uint8_t small[4096]
         while True:
             r = wsf_frame_next(&self.p, src + pos, n - pos, &f)
             if r != WSF_FRAME_COMPLETE:
                 if r < 0:
                     self.fail(-r, &f)
                 return pos
+            if (messages and f.fin and f.opcode == 1 and not f.rsv1 and self.deflate is None
+                    and f.payload_len <= sizeof(small)):
+                # A small text message: unmasked on the stack, straight to its
+                # str, with no bytes object between.
+                r = wsf_frame_take(&self.p, &f, small, src + pos + f.header_len)
+                if r < 0:
+                    self.fail(-r, &f)
+                text = utf8_str(small, <Py_ssize_t>f.payload_len)
+                if text is None:
+                    raise _fr.frame_error(_fr.E_INVALID_UTF8, 1)
+                frames.append(text)
+                pos += f.header_len + <size_t>f.payload_len
+                continue
             payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
             r = wsf_frame_take(&self.p, &f, <uint8_t *>PyBytes_AS_STRING(payload),
                                src + pos + f.header_len)
