@@ -9,7 +9,7 @@
  * (it does over repeated calls on the same 1 KiB); they stay in L1 or L2.
  * Build and run (pinned to one core):
  *   cc -O3 -std=c99 -Icsrc bench/utf8_transcode.c csrc/[a-z]*.c -o utf8-transcode
- *   taskset -c 1 ./utf8-transcode
+ *   taskset -c 1 ./utf8-transcode [kind ...]   (ASCII Latin-1 Cyrillic CJK emoji mixed mixed+emo)
  */
 #include "timing.h"
 #include <stdio.h>
@@ -153,7 +153,17 @@ static int has_avx512(void) {
 }
 #endif
 
-int main(void) {
+/* With arguments, only the kinds of text named. */
+static int wanted(int argc, char **argv, int kind) {
+    if (argc < 2)
+        return 1;
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], kind_name[kind]) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
     static const size_t sizes[] = {1024, 16384, 65536};
     variant vs[2] = {{"scalar", wsf_utf8_count_scalar, wsf_utf8_transcode_scalar}};
     int nv = 1;
@@ -180,6 +190,8 @@ int main(void) {
         printf(" %17s %17s", vs[v].name, vs[v].name);
     printf("\n");
     for (int kind = 0; kind < N_KINDS; kind++) {
+        if (!wanted(argc, argv, kind))
+            continue;
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             pool p;
             size_t at = 0;

@@ -17,10 +17,27 @@
 #ifdef WSF_X86
 #include <immintrin.h>
 
+/* 32-bit x86 has neither 64-bit BZHI nor 64-bit POPCNT. */
+#if defined(__x86_64__) || defined(_M_X64)
 WSF_TARGET(WSF_AVX512_TARGET)
 static inline __mmask64 first_n(size_t n) {   /* the low n bits, n <= 64 */
     return _bzhi_u64(~(unsigned long long)0, (unsigned)n);
 }
+
+WSF_TARGET(WSF_AVX512_TARGET)
+static inline unsigned popcount64(uint64_t m) {
+    return (unsigned)_mm_popcnt_u64(m);
+}
+#else
+static inline __mmask64 first_n(size_t n) {
+    return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+}
+
+WSF_TARGET(WSF_AVX512_TARGET)
+static inline unsigned popcount64(uint64_t m) {
+    return (unsigned)(_mm_popcnt_u32((unsigned)m) + _mm_popcnt_u32((unsigned)(m >> 32)));
+}
+#endif
 
 /* Masked load of up to 64 bytes: all of them when n >= 64. */
 WSF_TARGET(WSF_AVX512_TARGET)
@@ -39,23 +56,32 @@ WSF_TARGET(WSF_AVX512_TARGET)
 size_t wsf_utf8_count_avx512(const uint8_t *src, size_t len, uint32_t *maxchar) {
     const __m512i c0 = _mm512_set1_epi8((char)0xC0);
     __m512i top0 = _mm512_setzero_si512(), top1 = _mm512_setzero_si512(), top;
-    size_t cont = 0, i = 0;
+    size_t cont = 0, i = (64 - ((uintptr_t)src & 63)) & 63;
+    /* Up to the first 64-byte boundary, so that no load after straddles
+     * two cache lines (that costs a third of the speed). */
+    if (i >= len) {
+        i = 0;
+    } else if (i) {
+        __m512i a = _mm512_maskz_loadu_epi8(first_n(i), src);
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
+        top0 = a;
+    }
     for (; len - i >= 256; i += 256) {
         __m512i a = _mm512_loadu_si512((const void *)(src + i));
         __m512i b = _mm512_loadu_si512((const void *)(src + i + 64));
         __m512i c = _mm512_loadu_si512((const void *)(src + i + 128));
         __m512i d = _mm512_loadu_si512((const void *)(src + i + 192));
-        cont += (size_t)_mm_popcnt_u64(_mm512_cmplt_epi8_mask(a, c0));
-        cont += (size_t)_mm_popcnt_u64(_mm512_cmplt_epi8_mask(b, c0));
-        cont += (size_t)_mm_popcnt_u64(_mm512_cmplt_epi8_mask(c, c0));
-        cont += (size_t)_mm_popcnt_u64(_mm512_cmplt_epi8_mask(d, c0));
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(b, c0));
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(c, c0));
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(d, c0));
         top0 = _mm512_max_epu8(top0, _mm512_max_epu8(a, b));
         top1 = _mm512_max_epu8(top1, _mm512_max_epu8(c, d));
     }
     for (; i < len; i += 64) {
         /* zeros past the end are neither continuations nor a maximum */
         __m512i a = load_upto(src + i, len - i);
-        cont += (size_t)_mm_popcnt_u64(_mm512_cmplt_epi8_mask(a, c0));
+        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
         top0 = _mm512_max_epu8(top0, a);
     }
     top = _mm512_max_epu8(top0, top1);
@@ -77,7 +103,7 @@ static inline uint8_t *ucs1_block(uint8_t *dst, __m512i x, __m512i next, __mmask
     __m512i hi2 = _mm512_slli_epi16(x, 6);
     __m512i two = _mm512_ternarylogic_epi32(_mm512_set1_epi8((char)0xC0), hi2, next, 0xCA);
     __m512i units = _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), x, two);
-    unsigned n = (unsigned)_mm_popcnt_u64(keep);
+    unsigned n = popcount64(keep);
     _mm512_mask_storeu_epi8(dst, first_n(n), _mm512_maskz_compress_epi8(keep, units));
     return dst + n;
 }
@@ -85,14 +111,37 @@ static inline uint8_t *ucs1_block(uint8_t *dst, __m512i x, __m512i next, __mmask
 WSF_TARGET(WSF_AVX512_TARGET)
 static void to_ucs1(uint8_t *dst, const uint8_t *src, size_t len) {
     size_t i = 0;
-    for (; len - i > 64; i += 64) {   /* > 64: next reads byte i + 64 */
+    while (len - i > 64) {   /* > 64: next reads byte i + 64 */
         __m512i x = _mm512_loadu_si512((const void *)(src + i));
         if (!_mm512_movepi8_mask(x)) {
+            /* ASCII: a copy. Stores that straddle cache lines halve the
+             * copy's speed, so the next block starts where dst meets a
+             * 64-byte boundary, and a run of ASCII goes on from there 256
+             * bytes (four aligned stores, one test) a step. */
+            size_t step = 64 - ((uintptr_t)dst & 63);
             _mm512_storeu_si512((void *)dst, x);
-            dst += 64;
+            dst += step;
+            i += step;
+            while (len - i >= 256) {
+                const uint8_t *p = src + i;
+                __m512i a = _mm512_loadu_si512((const void *)p);
+                __m512i b = _mm512_loadu_si512((const void *)(p + 64));
+                __m512i c = _mm512_loadu_si512((const void *)(p + 128));
+                __m512i d = _mm512_loadu_si512((const void *)(p + 192));
+                if (_mm512_movepi8_mask(_mm512_or_si512(_mm512_or_si512(a, b),
+                                                        _mm512_or_si512(c, d))))
+                    break;
+                _mm512_store_si512((void *)dst, a);
+                _mm512_store_si512((void *)(dst + 64), b);
+                _mm512_store_si512((void *)(dst + 128), c);
+                _mm512_store_si512((void *)(dst + 192), d);
+                dst += 256;
+                i += 256;
+            }
             continue;
         }
         dst = ucs1_block(dst, x, _mm512_loadu_si512((const void *)(src + i + 1)), leads(x));
+        i += 64;
     }
     if (i < len) {
         __m512i x = load_upto(src + i, len - i);

@@ -542,10 +542,32 @@ static size_t encode(uint32_t cp, uint8_t *out) {
     return 4;
 }
 
+/* The first of count units of `width` bytes at out that differs from
+ * want_cps, or count; *unit is its value. */
+static size_t first_wrong_unit(const uint8_t *out, unsigned width, size_t count, uint32_t *unit) {
+    for (size_t u = 0; u < count; u++) {
+        if (width == 1) {
+            *unit = out[u];
+        } else if (width == 2) {
+            uint16_t v;
+            memcpy(&v, out + 2 * u, 2);
+            *unit = v;
+        } else {
+            memcpy(unit, out + 4 * u, 4);
+        }
+        if (*unit != want_cps[u])
+            return u;
+    }
+    return count;
+}
+
 /* Every kernel on data[0..n) placed `offset` bytes into a heap block that
  * ends where the data does: the count and maxchar, then the units at the
- * width maxchar picks and at every wider one, into a heap block of exactly
- * count * width bytes, and into one followed by GUARD guard bytes. */
+ * width maxchar picks and at every wider one, into a block followed by
+ * GUARD guard bytes (at a unit offset that varies, so the destination's
+ * alignment does too) and, unless that overran, into a heap block of
+ * exactly count * width bytes (for AddressSanitizer; GCC's does not see
+ * masked stores, the guard bytes do). */
 static void check_transcode_one(const uint8_t *data, size_t n, size_t offset) {
     size_t want = reference_decode(data, n, want_cps);
     uint32_t want_max = reference_maxchar(want_cps, want);
@@ -564,46 +586,32 @@ static void check_transcode_one(const uint8_t *data, size_t n, size_t offset) {
         if (got != want)
             continue;
         for (unsigned width = wsf_utf8_width(want_max); width <= 4; width *= 2) {
-            size_t bytes = want * width, bad = want, past = 0;
-            uint32_t bad_unit = 0;
-            /* First followed by guard bytes (for builds without
-             * AddressSanitizer, and GCC's, which does not see masked
-             * stores); then, unless that overran, in a block of exactly
-             * the units' size. */
-            uint8_t *out = (uint8_t *)malloc(bytes + GUARD);
+            size_t bytes = want * width, bad, past = 0;
+            size_t skew = (offset * 5 + n) % 64 * width;
+            uint32_t unit = 0;
+            uint8_t *out = (uint8_t *)malloc(skew + bytes + GUARD);
             if (!out)
                 exit(2);
-            memset(out + bytes, 0xA5, GUARD);
-            k->transcode(out, width, src, n);
+            memset(out + skew + bytes, 0xA5, GUARD);
+            k->transcode(out + skew, width, src, n);
             for (size_t g = 0; g < GUARD && !past; g++)
-                past = out[bytes + g] != 0xA5 ? g + 1 : 0;
+                past = out[skew + bytes + g] != 0xA5 ? g + 1 : 0;
+            bad = first_wrong_unit(out + skew, width, want, &unit);
             free(out);
             CHECK(!past, "%s width %u len %zu offset %zu: wrote into byte %zu past the units",
                   k->name, width, n, offset, past);
+            CHECK(bad == want, "%s width %u len %zu offset %zu skew %zu: unit %zu is %lX, want %lX",
+                  k->name, width, n, offset, skew, bad, (unsigned long)unit,
+                  bad < want ? (unsigned long)want_cps[bad] : 0ul);
             if (past)
                 continue;
             out = (uint8_t *)malloc(bytes ? bytes : 1);
             if (!out)
                 exit(2);
             k->transcode(out, width, src, n);
-            for (size_t u = 0; u < want && bad == want; u++) {
-                uint32_t unit;
-                if (width == 1) {
-                    unit = out[u];
-                } else if (width == 2) {
-                    uint16_t v;
-                    memcpy(&v, out + 2 * u, 2);
-                    unit = v;
-                } else {
-                    memcpy(&unit, out + 4 * u, 4);
-                }
-                if (unit != want_cps[u]) {
-                    bad = u;
-                    bad_unit = unit;
-                }
-            }
+            bad = first_wrong_unit(out, width, want, &unit);
             CHECK(bad == want, "%s width %u len %zu offset %zu: unit %zu is %lX, want %lX",
-                  k->name, width, n, offset, bad, (unsigned long)bad_unit,
+                  k->name, width, n, offset, bad, (unsigned long)unit,
                   bad < want ? (unsigned long)want_cps[bad] : 0ul);
             free(out);
         }
@@ -746,6 +754,22 @@ static void check_transcode(void) {
                 check_transcode_one(buf, len, 0);
                 check_transcode_one(buf, len, (pos * 7 + c) % 64);
             }
+        }
+    }
+    /* Runs of ASCII after 0 to 63 non-ASCII characters (which leave the
+     * output at any alignment), and between them. */
+    for (size_t r = 0; r < 64; r++) {
+        for (int wide = 0; wide < 3; wide++) {
+            static const uint32_t cp[3] = {0xE9, 0x430, 0x4E2D};
+            size_t len = 0;
+            for (size_t k = 0; k < r; k++)
+                len += encode(cp[wide], buf + len);
+            memset(buf + len, 'r', 700 + r);
+            len += 700 + r;
+            len += encode(cp[wide], buf + len);
+            memset(buf + len, 's', 257 + r * 3);
+            len += 257 + r * 3;
+            check_transcode_one(buf, len, r);
         }
     }
     /* Every 2-byte and 3-byte code point (surrogates excluded) and a sample
