@@ -4,6 +4,7 @@ a visible reason, and how to start and end them by PID."""
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,6 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+
+
+def peer_env() -> dict:
+    """The environment for a peer that is not Python: without LD_PRELOAD,
+    which the sanitizer run (scripts/sanitize.sh) sets to libasan for
+    CPython, and with which Chromium and Node do not start."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 NODE_DIR = Path(__file__).parent.parent / "interop" / "node"
 
@@ -57,7 +65,7 @@ async def node_report(exe: str, script: str, *args: str, timeout: float = 30) ->
     """Run one of the scripts in tests/interop/node/ and return the JSON
     report it prints; past ``timeout`` it is killed by its PID."""
     proc = await asyncio.create_subprocess_exec(exe, str(NODE_DIR / script), *args,
-                                                stdout=subprocess.PIPE)
+                                                stdout=subprocess.PIPE, env=peer_env())
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     finally:
@@ -88,7 +96,8 @@ def headless_chromium(exe: str, url: str):
     profile = tempfile.mkdtemp(prefix="wsfast-chromium-")
     try:
         proc = subprocess.Popen([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=peer_env())
         try:
             yield proc
         finally:
