@@ -38,7 +38,6 @@ void wsf_utf8_transcode_scalar(void *dst, unsigned width, const uint8_t *src, si
 #ifdef WSF_X86
 /* WSF_AVX512_TARGET (internal.h): byte and word compress (VBMI2), byte
  * permutes (VBMI), masked loads and stores (BW, VL). */
-size_t wsf_utf8_count_avx512(const uint8_t *src, size_t len, uint32_t *maxchar);
 void wsf_utf8_transcode_avx512(void *dst, unsigned width, const uint8_t *src, size_t len);
 #endif
 

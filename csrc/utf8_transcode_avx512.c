@@ -1,8 +1,8 @@
 /* AVX-512 UTF-8 to PyUnicode units (needs VBMI2 for the byte and word
  * compress, VBMI for byte permutes).
  *
- * Counting: one signed compare finds the continuation bytes of 64 input
- * bytes, a popcount counts them; a running byte maximum gives the kind.
+ * The count and the kind come from the AVX-512 validator, which finds them
+ * on its way (wsf_utf8_measure_avx512, utf8_avx512.c).
  *
  * Transcoding, 64 input bytes a block: for every position the unit that a
  * sequence starting there would decode to is computed from the bytes at
@@ -50,45 +50,6 @@ static inline __m512i load_upto(const uint8_t *p, size_t n) {
 WSF_TARGET(WSF_AVX512_TARGET)
 static inline __mmask64 leads(__m512i x) {
     return _mm512_cmpge_epi8_mask(x, _mm512_set1_epi8((char)0xC0));
-}
-
-WSF_TARGET(WSF_AVX512_TARGET)
-size_t wsf_utf8_count_avx512(const uint8_t *src, size_t len, uint32_t *maxchar) {
-    const __m512i c0 = _mm512_set1_epi8((char)0xC0);
-    __m512i top0 = _mm512_setzero_si512(), top1 = _mm512_setzero_si512(), top;
-    size_t cont = 0, i = (64 - ((uintptr_t)src & 63)) & 63;
-    /* Up to the first 64-byte boundary, so that no load after straddles
-     * two cache lines (that costs a third of the speed). */
-    if (i >= len) {
-        i = 0;
-    } else if (i) {
-        __m512i a = _mm512_maskz_loadu_epi8(first_n(i), src);
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
-        top0 = a;
-    }
-    for (; len - i >= 256; i += 256) {
-        __m512i a = _mm512_loadu_si512((const void *)(src + i));
-        __m512i b = _mm512_loadu_si512((const void *)(src + i + 64));
-        __m512i c = _mm512_loadu_si512((const void *)(src + i + 128));
-        __m512i d = _mm512_loadu_si512((const void *)(src + i + 192));
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(b, c0));
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(c, c0));
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(d, c0));
-        top0 = _mm512_max_epu8(top0, _mm512_max_epu8(a, b));
-        top1 = _mm512_max_epu8(top1, _mm512_max_epu8(c, d));
-    }
-    for (; i < len; i += 64) {
-        /* zeros past the end are neither continuations nor a maximum */
-        __m512i a = load_upto(src + i, len - i);
-        cont += (size_t)popcount64(_mm512_cmplt_epi8_mask(a, c0));
-        top0 = _mm512_max_epu8(top0, a);
-    }
-    top = _mm512_max_epu8(top0, top1);
-    *maxchar = _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0xF0)) ? 0x10FFFF
-             : _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0xC4)) ? 0xFFFF
-             : _mm512_movepi8_mask(top) ? 0xFF : 0x7F;
-    return len - cont;
 }
 
 /* ---- 1-byte units ------------------------------------------------------ */

@@ -59,7 +59,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2") &&
         __builtin_cpu_supports("popcnt")) {
-        transcoders[ntranscoders].count = wsf_utf8_count_avx512;
+        /* Its count is the validator's (wsf_utf8_measure_avx512, checked
+         * in check_utf8); the scalar one sizes the output. */
+        transcoders[ntranscoders].count = wsf_utf8_count_scalar;
         transcoders[ntranscoders].transcode = wsf_utf8_transcode_avx512;
         ntranscoders++;
     } else {
@@ -205,6 +207,17 @@ static void check_utf8(const uint8_t *data, size_t size, uint8_t seed) {
         CHECK(wsf_variant_at(v)->utf8(exact, size) == (want == 1));
         CHECK(wsf_init(wsf_kernel_label(v)) == 0);
         CHECK(wsf_utf8_valid(exact, size) == (want == 1));
+        /* Measuring: valid exactly when valid, and then the count and kind
+         * of the portable count (itself held to the reference below). */
+        {
+            size_t count = 0, want_count;
+            uint32_t maxchar = 0, want_max = 0;
+            CHECK(wsf_utf8_measure(exact, size, &count, &maxchar) == (want == 1));
+            if (want == 1) {
+                want_count = wsf_utf8_count_scalar(exact, size, &want_max);
+                CHECK(count == want_count && maxchar == want_max);
+            }
+        }
         /* Streaming: cut into chunks, lengths drawn from the seed. */
         {
             uint32_t state = WSF_UTF8_ACCEPT;

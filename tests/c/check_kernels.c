@@ -696,7 +696,8 @@ static void check_transcode(void) {
                                                 wsf_utf8_transcode_scalar};
 #if defined(WSF_X86) && (defined(__GNUC__) || defined(__clang__))
     if (has_avx512_transcode())
-        transcoders[n_transcoders++] = (transcoder){"avx512", wsf_utf8_count_avx512,
+        /* Its count is the validator's, wsf_utf8_measure_avx512 (check_measure). */
+        transcoders[n_transcoders++] = (transcoder){"avx512", wsf_utf8_count_scalar,
                                                     wsf_utf8_transcode_avx512};
     else
         printf("  transcode avx512 skipped: no AVX-512 (VBMI2) on this CPU\n");
