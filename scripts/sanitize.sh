@@ -70,7 +70,8 @@ for kernel in $(sanitized -c 'import wsfast; print(" ".join(wsfast.available_ker
     if [ "$kernel" = "$default" ] || [ -n "${WSFAST_SANITIZE_ALL:-}" ]; then
         targets=("$repo/tests")
     else
-        targets=("$repo"/tests/test_mask.py "$repo"/tests/test_utf8.py "$repo"/tests/test_frames*.py
+        targets=("$repo"/tests/test_mask.py "$repo"/tests/test_utf8.py "$repo"/tests/test_decode.py
+                 "$repo"/tests/test_frames*.py
                  "$repo"/tests/test_close.py "$repo"/tests/test_connection*.py)
     fi
     echo "=== ASan+UBSan, WSFAST_KERNEL=$kernel"
