@@ -6,6 +6,12 @@
  * and written last, around an aligned middle of 256 bytes per iteration
  * whose stores each fill exactly one cache line; correct in place too.
  *
+ * Out of place from 32 KiB on (beyond L1) it is the AVX2 kernel: there both
+ * are bound by the caches' bandwidth, and AVX2's loads in halves, which
+ * never split a line, measured 3-5% faster than 64-byte loads from a source
+ * 16 bytes off the line (bench/kernels.c, 64 KiB-1 MiB); in L1 AVX-512 is
+ * 1.2-1.3x AVX2.
+ *
  * wsf_mask_avx512_stream is the same with non-temporal stores for the
  * middle, for wsf_mask_nt() (see mask_avx2.c and dispatch.c). */
 #include "internal.h"
@@ -27,7 +33,7 @@ static inline __mmask64 first_bytes(size_t n) {
     return _cvtu64_mask64(n >= 64 ? ~0ull : (1ull << n) - 1);
 }
 
-#define WSF_MASK_AVX512(name, STORE, FENCE)                                                \
+#define WSF_MASK_AVX512(name, STORE, FENCE, AVX2)                                                \
     WSF_TARGET(WSF_AVX512_TARGET)                                                          \
     void name(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {        \
         __m512i first, last, vk;                                                           \
@@ -36,6 +42,10 @@ static inline __mmask64 first_bytes(size_t n) {
             __mmask64 m = first_bytes(len);                                                \
             _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), \
                                                              key_at(key, 0)));             \
+            return;                                                                        \
+        }                                                                                  \
+        if (len >= 32 * 1024 && src != dst) {                                              \
+            AVX2(dst, src, len, key);                                                      \
             return;                                                                        \
         }                                                                                  \
         first = _mm512_loadu_si512(src);                                                   \
@@ -59,8 +69,8 @@ static inline __mmask64 first_bytes(size_t n) {
         _mm512_storeu_si512(dst + len - 64, _mm512_xor_si512(last, key_at(key, len - 64))); \
     }
 
-WSF_MASK_AVX512(wsf_mask_avx512, _mm512_store_si512, (void)0)
+WSF_MASK_AVX512(wsf_mask_avx512, _mm512_store_si512, (void)0, wsf_mask_avx2)
 
 /* SFENCE: see wsf_mask_avx2_stream. */
-WSF_MASK_AVX512(wsf_mask_avx512_stream, _mm512_stream_si512, _mm_sfence())
+WSF_MASK_AVX512(wsf_mask_avx512_stream, _mm512_stream_si512, _mm_sfence(), wsf_mask_avx2_stream)
 #endif
