@@ -401,10 +401,52 @@ static size_t random_text(uint8_t *out, size_t max, unsigned ascii_pct) {
     return n;
 }
 
+/* Long inputs (the AVX-512 validator starts those with the rest of their
+ * first cache line, loaded from the line's start) at every offset within a
+ * 64-byte line, valid and with one bad byte near the start, around the
+ * first line boundary and near the end. */
+static void check_utf8_line_starts(void) {
+    static const char unit[] = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x8E\x89z";  /* a é € 🎉 z */
+    static const uint8_t bad[] = {0xFF, 0x80, 0xE2, 0xC0};
+    size_t n = 0, len = 4096 + 77;
+    uint8_t *block = (uint8_t *)malloc(len + 128), *base, *text = (uint8_t *)malloc(len);
+    if (!block || !text)
+        exit(2);
+    while (n + sizeof unit - 1 <= len) {
+        memcpy(text + n, unit, sizeof unit - 1);
+        n += sizeof unit - 1;
+    }
+    base = (uint8_t *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    for (size_t off = 0; off < 64; off++) {
+        uint8_t *p = base + off;
+        size_t spots[] = {0, 1, 2, 62 - off, 63 - off, 64 - off, 65 - off, 66 - off, 127 - off,
+                          n - 1, n - 3};
+        memcpy(p, text, n);
+        CHECK(wsf_utf8_valid(p, n) == (reference_utf8(p, n) == VALID),
+              "%s line start %zu: valid text", wsf_kernel_name(), off);
+        check_measure(p, n, reference_utf8(p, n) == VALID);
+        for (size_t k = 0; k < sizeof spots / sizeof spots[0]; k++) {
+            for (size_t b = 0; b < sizeof bad; b++) {
+                uint8_t keep = p[spots[k]];
+                int want;
+                p[spots[k]] = bad[b];
+                want = reference_utf8(p, n) == VALID;
+                CHECK(wsf_utf8_valid(p, n) == want, "%s line start %zu: byte %02X at %zu",
+                      wsf_kernel_name(), off, bad[b], spots[k]);
+                check_measure(p, n, want);
+                p[spots[k]] = keep;
+            }
+        }
+    }
+    free(block);
+    free(text);
+}
+
 static void check_utf8(void) {
     static uint8_t buf[4200];
     static const uint8_t interesting[] = {0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
     const size_t n_int = sizeof interesting;
+    check_utf8_line_starts();
     /* Every 2-byte sequence at every offset of a 64-byte block (and across
      * into the next), after ASCII and after a valid 3-byte character. */
     for (unsigned a = 0; a < 256; a++) {
