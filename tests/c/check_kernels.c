@@ -419,8 +419,8 @@ static void check_utf8_line_starts(void) {
     base = (uint8_t *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
     for (size_t off = 0; off < 64; off++) {
         uint8_t *p = base + off;
-        size_t spots[] = {0, 1, 2, 62 - off, 63 - off, 64 - off, 65 - off, 66 - off, 127 - off,
-                          n - 1, n - 3};
+        size_t edge = 64 - off;   /* the first line boundary after p: 1..64 */
+        size_t spots[] = {0, 1, 2, edge - 1, edge, edge + 1, edge + 2, edge + 63, n - 1, n - 3};
         memcpy(p, text, n);
         CHECK(wsf_utf8_valid(p, n) == (reference_utf8(p, n) == VALID),
               "%s line start %zu: valid text", wsf_kernel_name(), off);
