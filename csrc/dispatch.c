@@ -251,7 +251,7 @@ static inline size_t mask_with(uint8_t *dst, const uint8_t *src, size_t len,
     uint8_t k[8];
     for (size_t j = 0; j < 8; j++)
         k[j] = key[(phase + j) & 3];
-    if (len < mask_min)
+    if (len < mask_min || (dst == src && len < WSF_MASK_SIMD_MIN))
         wsf_mask_words(dst, src, len, k);   /* small frames: no call */
     else if (may_stream && len > stream_above && dst != src)
         mask_stream_impl(dst, src, len, k);

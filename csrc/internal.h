@@ -37,8 +37,9 @@
 
 /* Below this many bytes the scalar kernel is at least as fast as SIMD
  * (out of place, in L1: AVX2 ties scalar at 32-40 bytes and wins above;
- * measured with bench/mask_crossover.c, see docs/benchmarks.md). Not for
- * AVX-512, whose one masked load and store beats it at every size. */
+ * measured with bench/mask_crossover.c, see docs/benchmarks.md). For
+ * AVX-512, whose one masked load and store beats it at every size, only in
+ * place (see mask_avx512.c). */
 #define WSF_MASK_SIMD_MIN 32
 
 /* The 4 key bytes as they apply from byte `offset` of a payload. */
