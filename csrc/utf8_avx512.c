@@ -138,16 +138,41 @@ static inline int check(const uint8_t *buf, size_t len, int counting, size_t *co
     return !_mm512_test_epi8_mask(error, error);
 }
 
+/* How many of the first bytes, up to 256 in steps of 64, are ASCII; all of
+ * them (len) when the input is ASCII to its end within that. A short
+ * message is most often ASCII, and this way it costs no set-up of check()'s
+ * vector constants, which below 256 bytes took longer than the check
+ * (0.6x AVX2 on 128 bytes of ASCII). */
+WSF_TARGET(WSF_AVX512_TARGET)
+static inline size_t ascii_start(const uint8_t *buf, size_t len) {
+    size_t i = 0;
+    for (; i < 256 && len - i >= 64; i += 64)
+        if (_mm512_movepi8_mask(_mm512_loadu_si512(buf + i)))
+            return i;
+    if (len - i < 64) {
+        __mmask64 m = _cvtu64_mask64((1ull << (len - i)) - 1);
+        if (!_mm512_movepi8_mask(_mm512_maskz_loadu_epi8(m, buf + i)))
+            return len;
+    }
+    return i;
+}
+
 WSF_TARGET(WSF_AVX512_TARGET)
 int wsf_utf8_valid_avx512(const uint8_t *buf, size_t len) {
-    return check(buf, len, 0, NULL, NULL);
+    size_t i = ascii_start(buf, len);
+    return i == len || check(buf + i, len - i, 0, NULL, NULL);
 }
 
 WSF_TARGET(WSF_AVX512_TARGET)
 int wsf_utf8_measure_avx512(const uint8_t *buf, size_t len, size_t *count, uint32_t *maxchar) {
-    size_t conts = 0;
+    size_t conts = 0, i = ascii_start(buf, len);
     __m512i top = _mm512_setzero_si512();
-    if (!check(buf, len, 1, &conts, &top))
+    if (i == len) {
+        *count = len;
+        *maxchar = 0x7Fu;
+        return 1;
+    }
+    if (!check(buf + i, len - i, 1, &conts, &top))
         return 0;
     *count = len - conts;
     *maxchar = _mm512_cmpge_epu8_mask(top, _mm512_set1_epi8((char)0xF0)) ? 0x10FFFFu
