@@ -105,16 +105,14 @@ async def aiohttp_session(url: str, echo: bool) -> Tuple[List[object], Optional[
         # compress=15: offer permessage-deflate (0, the default, offers none).
         async with session.ws_connect(url, max_msg_size=LIMIT, compress=15) as ws:
             async for msg in ws:
-                if msg.type == aiohttp.WSMsgType.TEXT:
-                    data, send = msg.data, ws.send_str
-                elif msg.type == aiohttp.WSMsgType.BINARY:
-                    data, send = msg.data, ws.send_bytes
-                else:  # ERROR
-                    break
-                if echo:
-                    await send(data)
+                if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    break  # ERROR
+                if not echo:
+                    kept.append(msg.data)
+                elif msg.type == aiohttp.WSMsgType.TEXT:
+                    await ws.send_str(msg.data)
                 else:
-                    kept.append(data)
+                    await ws.send_bytes(msg.data)
             return kept, ws.close_code
 
 
