@@ -485,21 +485,20 @@ def _websockets_text(data: bytes, key: bytes) -> Callable[[], str]:
 
 
 def _aiohttp_text(loop: asyncio.AbstractEventLoop) -> Maker:
-    parse = _aiohttp(loop)
+    from aiohttp._websocket import reader
+    _aiohttp(loop)   # fails early on an aiohttp whose reader it does not know
 
     def make(data: bytes, key: bytes) -> Callable[[], object]:
-        from aiohttp._websocket import reader
-        queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
-        ws_reader = reader.WebSocketReader(queue, MAX_FRAME, False, False)
-
         def run() -> object:
-            ws_reader.feed_data(data)
+            # A reader per message, as the parse driver does: one kept for
+            # the whole run has been seen to stop delivering.
+            queue = reader.WebSocketDataQueue(_FlowControl(), 1 << 30, loop=loop)
+            reader.WebSocketReader(queue, MAX_FRAME, False, False).feed_data(data)
             got = queue._buffer.popleft()[0].data   # (WSMessage, size)
             # aiohttp 3.13 on hands text over as bytes, decoded when the
             # application asks for str (WSMessageTextBytes).
             return got if isinstance(got, str) else got.decode("utf-8")
         return run
-    del parse   # built only to fail early on an aiohttp it does not know
     return make
 
 
