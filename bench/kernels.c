@@ -22,18 +22,6 @@ typedef struct {
     const wsf_variant *v;   /* NULL: memcpy */
 } row;
 
-/* One code point as UTF-8 at p; returns its length. */
-static size_t put_utf8(uint8_t *p, uint32_t c) {
-    if (c < 0x80) { p[0] = (uint8_t)c; return 1; }
-    if (c < 0x800) { p[0] = (uint8_t)(0xC0 | c >> 6); p[1] = (uint8_t)(0x80 | (c & 63)); return 2; }
-    if (c < 0x10000) {
-        p[0] = (uint8_t)(0xE0 | c >> 12); p[1] = (uint8_t)(0x80 | (c >> 6 & 63));
-        p[2] = (uint8_t)(0x80 | (c & 63)); return 3;
-    }
-    p[0] = (uint8_t)(0xF0 | c >> 18); p[1] = (uint8_t)(0x80 | (c >> 12 & 63));
-    p[2] = (uint8_t)(0x80 | (c >> 6 & 63)); p[3] = (uint8_t)(0x80 | (c & 63)); return 4;
-}
-
 /* len bytes of valid text of one kind, ASCII-padded at the end. */
 static void text(uint8_t *p, size_t len, int kind) {
     static const uint32_t base[5] = {0x20, 0x410, 0x4E00, 0x1F600, 0};
@@ -44,7 +32,7 @@ static void text(uint8_t *p, size_t len, int kind) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         c = kind == 4 ? (uint32_t[]){0x61, 0xE9, 0x416, 0x4E2D, 0x1F600}[r % 5] + (uint32_t)(r >> 8 & 15)
                       : base[kind] + (uint32_t)(r >> 8) % 64;
-        i += put_utf8(p + i, c);
+        i += encode_utf8(c, p + i);
     }
     while (i < len)
         p[i++] = 'x';

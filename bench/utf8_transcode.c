@@ -29,29 +29,6 @@ static uint64_t rnd(void) {   /* xorshift64* */
     return rng_state * 0x2545F4914F6CDD1Du;
 }
 
-static size_t encode(uint32_t cp, uint8_t *out) {
-    if (cp < 0x80) {
-        out[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | cp >> 6);
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | cp >> 12);
-        out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | cp >> 18);
-    out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 enum { ASCII, LATIN1, CYRILLIC, CJK, EMOJI, MIXED, MIXED_EMOJI, N_KINDS };
 static const char *const kind_name[N_KINDS] = {"ASCII", "Latin-1", "Cyrillic", "CJK",
                                                "emoji", "mixed", "mixed+emo"};
@@ -87,13 +64,13 @@ static size_t make_text(uint8_t *out, size_t cap, int kind) {
             word[w++] = field % 2 ? ' ' : '"';
         }
         for (size_t l = 0; l < letters; l++)
-            w += encode(letter(k), word + w);
+            w += encode_utf8(letter(k), word + w);
         if (kind == MIXED || kind == MIXED_EMOJI)
             w += (size_t)(field % 2 ? sprintf((char *)word + w, "\", ") : sprintf((char *)word + w, "\":"));
         else if (kind == CJK)
-            w += encode(rnd() % 4 ? 0x3001 : 0x3002, word + w);   /* 、 。 */
+            w += encode_utf8(rnd() % 4 ? 0x3001 : 0x3002, word + w);   /* 、 。 */
         else if (kind == EMOJI)
-            w += encode(rnd() % 2 ? 0x1F44D : ' ', word + w);
+            w += encode_utf8(rnd() % 2 ? 0x1F44D : ' ', word + w);
         else
             word[w++] = rnd() % 8 ? ' ' : '.';
         if (n + w > cap)

@@ -403,6 +403,14 @@ cdef class Frame:
         return NotImplemented if theirs is None else _fr.frame_fields(self) == theirs
 
 
+cdef object message_text(const uint8_t *p, Py_ssize_t n):
+    """A whole text message's str; InvalidUTF8 (1007) if it is not UTF-8."""
+    cdef object text = utf8_str(p, n)
+    if text is None:
+        raise _fr.frame_error(_fr.E_INVALID_UTF8, 1)
+    return text
+
+
 cdef inline Frame new_frame(const wsf_frame *f, bytes payload):
     cdef Frame frame = Frame.__new__(Frame)
     frame.opcode = f.opcode
@@ -626,7 +634,6 @@ cdef class FrameParser:
 
     cdef object item(self, const wsf_frame *f, bytes payload, bint messages):
         """What a complete frame is appended as (see feed_messages)."""
-        cdef object text
         if (messages and f.fin and (f.opcode == 1 or f.opcode == 2)
                 and not (f.rsv1 and (self.deflate is None or self.deferred))):
             if f.rsv1:
@@ -637,11 +644,8 @@ cdef class FrameParser:
                                       PyBytes_GET_SIZE(payload), self.inflated_limit)
             if f.opcode == 2:
                 return payload
-            text = utf8_str(<const uint8_t *>PyBytes_AS_STRING(payload),
-                            PyBytes_GET_SIZE(payload))
-            if text is None:
-                raise _fr.frame_error(_fr.E_INVALID_UTF8, 1)
-            return text
+            return message_text(<const uint8_t *>PyBytes_AS_STRING(payload),
+                                PyBytes_GET_SIZE(payload))
         if f.opcode <= 2:
             # Inflated later, by the caller: a compressed message after it
             # in this feed must wait its turn on the same stream.
@@ -655,7 +659,6 @@ cdef class FrameParser:
         cdef size_t pos = 0
         cdef int r
         cdef bytes payload
-        cdef object text
         cdef uint8_t small[4096]
         while True:
             r = wsf_frame_next(&self.p, src + pos, n - pos, &f)
@@ -670,10 +673,7 @@ cdef class FrameParser:
                 r = wsf_frame_take(&self.p, &f, small, src + pos + f.header_len)
                 if r < 0:
                     self.fail(-r, &f)
-                text = utf8_str(small, <Py_ssize_t>f.payload_len)
-                if text is None:
-                    raise _fr.frame_error(_fr.E_INVALID_UTF8, 1)
-                frames.append(text)
+                frames.append(message_text(small, <Py_ssize_t>f.payload_len))
                 pos += f.header_len + <size_t>f.payload_len
                 continue
             payload = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>f.payload_len)
