@@ -666,8 +666,9 @@ cdef class FrameParser:
                 if r < 0:
                     self.fail(-r, &f)
                 return pos
-            if (messages and f.fin and f.opcode == 1 and not f.rsv1 and self.deflate is None
-                    and f.payload_len <= sizeof(small)):
+            if (messages and f.fin and f.opcode == 1 and not f.rsv1
+                    and f.payload_len <= sizeof(small)
+                    and (self.deflate is None or f.payload_len <= self.inflated_limit)):
                 # A small text message: unmasked on the stack, straight to its
                 # str, with no bytes object between.
                 r = wsf_frame_take(&self.p, &f, small, src + pos + f.header_len)
